@@ -1,0 +1,37 @@
+# The two commands a newcomer needs: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+DEMO   ?= demo
+
+.PHONY: demo test lint types unit bench clean venv
+
+$(BIN)/socialsight: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+venv: $(BIN)/socialsight
+
+# Lint, types and the whole test suite, run in a non-UTC zone on purpose.
+test: venv lint types unit
+
+lint: venv
+	$(BIN)/ruff check src tests tools
+	$(BIN)/ruff format --check src tests tools
+
+types: venv
+	$(BIN)/mypy
+
+unit: venv
+	TZ=America/Toronto $(BIN)/python -m pytest -q
+
+demo: venv
+	$(BIN)/python tools/demo.py --data $(DEMO)/socialsight-data --logs $(DEMO)/logs
+
+bench: venv
+	$(BIN)/python tools/bench.py
+
+clean:
+	rm -rf $(VENV) $(DEMO) .pytest_cache .mypy_cache .ruff_cache

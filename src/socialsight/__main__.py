@@ -1,0 +1,5 @@
+"""``python -m socialsight`` runs the CLI."""
+
+from socialsight.cli import main
+
+main()

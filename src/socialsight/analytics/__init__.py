@@ -1,0 +1,1 @@
+"""Analytics: engine-portable (Ibis) definitions of every metric, score and detector."""

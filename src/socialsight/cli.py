@@ -1,0 +1,645 @@
+"""The ``socialsight`` command: a thin face over the library.
+
+Each command parses its options, calls one library function, and renders the result as a Rich
+table or, with ``--json``, as stable machine-readable JSON. Expected failures are one line on
+stderr and exit code 1; usage errors exit 2; nothing expected ends in a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+from rich.text import Text
+
+from socialsight import __version__, formats
+from socialsight.config import (
+    KEY_NAME,
+    STORE_NAME,
+    check_min_group,
+    load_settings,
+    require_initialised,
+    resolve_data_dir,
+    write_default_config,
+)
+from socialsight.errors import SocialsightError
+from socialsight.privacy.keys import create_key
+
+app = typer.Typer(
+    name="socialsight",
+    help="Sight of your organisation's dependence on social media and Web 2.0 services, "
+    "from the proxy, firewall and DNS logs you already have. Individuals stay pseudonymous.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+catalog_app = typer.Typer(help="Look up and list the service catalog.", no_args_is_help=True)
+app.add_typer(catalog_app, name="catalog")
+
+# Piped output is not cut to 80 columns: scripts and `| less` get whole host names.
+PIPE_WIDTH = 200
+
+
+def stdout() -> Console:
+    """The console for results (made per call so that redirection is always honoured)."""
+    console = Console(highlight=False, soft_wrap=False)
+    if not console.is_terminal:
+        console.width = PIPE_WIDTH
+    return console
+
+
+def stderr() -> Console:
+    """The console for progress, warnings and errors."""
+    return Console(stderr=True, highlight=False, width=PIPE_WIDTH)
+
+
+DataOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--data",
+        help="Data directory (default: $SOCIALSIGHT_DATA or ./socialsight-data).",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+# -- rendering helpers ------------------------------------------------------------------------
+def safe(value: Any) -> Text:
+    """A table cell: log-derived text is never read as Rich markup, and control characters
+    (terminal escape sequences from a hostile log) are shown escaped, not executed."""
+    if value is None:
+        return Text("-", style="dim")
+    if isinstance(value, float):
+        return Text(f"{value:,.2f}")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return Text(f"{value:,}")
+    if isinstance(value, datetime):
+        return Text(value.strftime("%Y-%m-%d %H:%M"))
+    text = str(value)
+    if not text.isprintable():
+        text = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+    return Text(text)
+
+
+def human_bytes(value: int | None) -> Text:
+    if value is None:
+        return Text("-", style="dim")
+    size = float(value)
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if size < 1000 or unit == "TB":
+            return Text(f"{size:,.0f} {unit}" if unit == "B" else f"{size:,.1f} {unit}")
+        size /= 1000
+    return Text(str(value))  # pragma: no cover
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, default=_json_default, indent=2, ensure_ascii=False) + "\n")
+
+
+def table(title: str, columns: Sequence[str], rows: list[list[Text]], caption: str = "") -> None:
+    grid = Table(title=title, caption=caption or None, title_justify="left")
+    for name in columns:
+        grid.add_column(name, justify="right" if name in _NUMERIC else "left")
+    for row in rows:
+        grid.add_row(*row)
+    stdout().print(grid)
+
+
+_NUMERIC = {
+    "people", "units", "requests", "bytes up", "bytes down", "active days", "hosts",
+    "lines", "records", "rejected", "failed", "blocked", "offset", "services", "domains",
+}  # fmt: skip
+
+
+def _suppressed_caption(grouped: Any) -> str:
+    n = grouped.suppressed_groups
+    if not n:
+        return f"groups of fewer than {grouped.min_group_size} people are never shown"
+    return (
+        f"{n} group{'s' if n != 1 else ''} with fewer than {grouped.min_group_size} people withheld"
+    )
+
+
+# -- commands ---------------------------------------------------------------------------------
+@app.command()
+def init(
+    data: DataOption = None,
+    timezone: Annotated[
+        str, typer.Option(help="IANA time zone for office hours and display.")
+    ] = "UTC",
+    min_group_size: Annotated[
+        int, typer.Option(help="Minimum group size k for every grouped output (>= 2).")
+    ] = 5,
+) -> None:
+    """Create a data directory: configuration, store and the secret pseudonymisation key.
+
+    Example: socialsight init --data /srv/socialsight --timezone America/Toronto
+    """
+    from socialsight.store.store import Store
+
+    data_dir = resolve_data_dir(data)
+    check_min_group(min_group_size)
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SocialsightError(f"cannot create {data_dir}: {exc.strerror}") from None
+    config = write_default_config(data_dir, timezone, min_group_size)
+    new_key = create_key(data_dir / KEY_NAME)
+    Store.create(data_dir / STORE_NAME)
+    stdout().print(f"Data directory ready: {data_dir}")
+    stdout().print(f"  configuration  {config}")
+    if new_key:
+        stdout().print(
+            f"  secret key     {data_dir / KEY_NAME} (mode 0600). Back it up apart from the "
+            "data: without it pseudonyms cannot be recomputed; with it they can be re-identified."
+        )
+    else:
+        stdout().print(f"  secret key     {data_dir / KEY_NAME} (kept: it already existed)")
+
+
+class _RichProgress:
+    def __init__(self, progress: Progress) -> None:
+        self.bar = progress
+        self.task: TaskID | None = None
+        self.lines = 0
+
+    def start(self, total_bytes: int) -> None:
+        self.task = self.bar.add_task("ingest", total=max(total_bytes, 1), lines=0, rate=0)
+
+    def file(self, path: Path) -> None:
+        if self.task is not None:
+            self.bar.update(self.task, description=Text(path.name[:40]).plain)
+
+    def advance(self, nbytes: int, lines: int) -> None:
+        self.lines += lines
+        if self.task is not None:
+            elapsed = self.bar.tasks[self.task].elapsed or 0.0
+            rate = self.lines / elapsed if elapsed > 0 else 0
+            self.bar.update(self.task, advance=nbytes, lines=self.lines, rate=rate)
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[str], typer.Argument(help="Log files, globs or directories.")],
+    data: DataOption = None,
+    directory: Annotated[
+        Path | None, typer.Option(help="CSV with user,unit columns: the organisational units.")
+    ] = None,
+    format: Annotated[
+        str | None, typer.Option("--format", help="Force a format instead of detecting it.")
+    ] = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Read log files into the store: parse, classify, pseudonymise, keep.
+
+    Files already read are not read again; lines appended since are read once; rotated,
+    renamed, compressed and truncated files are recognised. Lines that are not access records
+    are counted by reason (see `socialsight rejects`).
+
+    Example: socialsight ingest /var/log/squid/access.log* --directory staff.csv
+    """
+    from socialsight.ingest import Ingestor
+    from socialsight.privacy.directory import EMPTY_DIRECTORY, load_directory
+
+    data_dir = resolve_data_dir(data)
+    require_initialised(data_dir)
+    units = load_directory(directory) if directory else EMPTY_DIRECTORY
+    show_bar = not json_out and stderr().is_terminal
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TextColumn("{task.fields[lines]:,} lines"),
+        TextColumn("{task.fields[rate]:,.0f} lines/s"),
+        TimeRemainingColumn(),
+        console=stderr(),
+        disable=not show_bar,
+        transient=True,
+    )
+    with bar:
+        report = Ingestor(data_dir, units, format, _RichProgress(bar)).run(paths)
+    if json_out:
+        print_json(
+            {
+                "files": [
+                    {
+                        "path": f.path,
+                        "status": f.status,
+                        "format": f.format,
+                        "lines": f.lines,
+                        "records": f.records,
+                        "rejected": dict(sorted(f.rejected.items())),
+                        "note": f.note,
+                    }
+                    for f in report.files
+                ],
+                "lines": report.lines,
+                "records": report.records,
+                "rejected": dict(sorted(report.rejected.items())),
+                "seconds": round(report.seconds, 3),
+            }
+        )
+    else:
+        rows = [
+            [
+                safe(f.path),
+                safe(f.status),
+                safe(f.format),
+                safe(f.lines),
+                safe(f.records),
+                safe(sum(f.rejected.values())),
+                safe(f.note or None),
+            ]
+            for f in report.files
+        ]
+        table(
+            "Ingest",
+            ["file", "status", "format", "lines", "records", "rejected", "note"],
+            rows,
+        )
+        rate = report.lines / report.seconds if report.seconds > 0 else 0.0
+        stdout().print(
+            f"{report.lines:,} lines read, {report.records:,} events stored, "
+            f"{sum(report.rejected.values()):,} rejected in {report.seconds:.1f} s "
+            f"({rate:,.0f} lines/s)"
+        )
+        for reason, count in sorted(report.rejected.items(), key=lambda kv: (-kv[1], kv[0])):
+            stdout().print(Text(f"  rejected {count:,} × {reason}"))
+        if report.rejected:
+            stdout().print("  (see `socialsight rejects --show` for the lines themselves)")
+    for refused in report.refused:
+        stderr().print(Text(f"refused {refused.path}: {refused.note}"))
+    if report.files and len(report.refused) == len(report.files):
+        raise typer.Exit(1)
+
+
+def _events(data: Path | None) -> tuple[Any, Any]:
+    from socialsight.analytics.engine import events_table
+    from socialsight.store.store import Store
+
+    data_dir = resolve_data_dir(data)
+    settings = load_settings(data_dir)
+    store = Store.open(data_dir / STORE_NAME)
+    return settings, events_table(store)
+
+
+@app.command()
+def services(data: DataOption = None, json_out: JsonOption = False) -> None:
+    """Services in use: category, people, units, requests, bytes up/down, active days.
+
+    Groups with fewer people than the minimum group size are withheld and counted.
+
+    Example: socialsight services --json
+    """
+    from socialsight.analytics.services import services as services_expr
+    from socialsight.privacy.min_group import suppress_small_groups
+
+    settings, events = _events(data)
+    grouped = suppress_small_groups(
+        services_expr(events, settings.timezone), settings.min_group_size
+    )
+    if json_out:
+        print_json(grouped.as_json())
+        return
+    rows = [
+        [
+            safe(r["service"]),
+            safe(r["category"]),
+            safe(r["people"]),
+            safe(r["units"]),
+            safe(r["requests"]),
+            human_bytes(r["bytes_up"]),
+            human_bytes(r["bytes_down"]),
+            safe(r["active_days"]),
+        ]
+        for r in grouped.rows
+    ]
+    table(
+        "Services in use",
+        ["service", "category", "people", "units", "requests", "bytes up", "bytes down",
+         "active days"],
+        rows,
+        caption=_suppressed_caption(grouped),
+    )  # fmt: skip
+
+
+@app.command()
+def unknown(
+    data: DataOption = None,
+    limit: Annotated[int, typer.Option(help="Show at most this many domains.")] = 50,
+    json_out: JsonOption = False,
+) -> None:
+    """Unclassified registered domains, ranked by people and requests: what to classify next.
+
+    Example: socialsight unknown --limit 20
+    """
+    from socialsight.analytics.unknown import unknown as unknown_expr
+    from socialsight.privacy.min_group import suppress_small_groups
+
+    settings, events = _events(data)
+    grouped = suppress_small_groups(unknown_expr(events), settings.min_group_size)
+    rows = grouped.rows[: max(limit, 0)]
+    if json_out:
+        payload = grouped.as_json()
+        payload["rows"] = rows
+        print_json(payload)
+        return
+    table(
+        "Unclassified domains",
+        ["domain", "people", "requests", "hosts", "bytes down", "last seen"],
+        [
+            [
+                safe(r["domain"] + (" (IP)" if r["is_ip"] else "")),
+                safe(r["people"]),
+                safe(r["requests"]),
+                safe(r["hosts"]),
+                human_bytes(r["bytes_down"]),
+                safe(r["last_seen"]),
+            ]
+            for r in rows
+        ],
+        caption=_suppressed_caption(grouped),
+    )
+
+
+@app.command()
+def status(data: DataOption = None, json_out: JsonOption = False) -> None:
+    """What the store holds: files read, how far, events and rejects.
+
+    Example: socialsight status
+    """
+    from socialsight.store.store import Store
+
+    data_dir = resolve_data_dir(data)
+    require_initialised(data_dir)
+    store = Store.open(data_dir / STORE_NAME)
+    files = store.files()
+    rejected: dict[str, int] = {}
+    for path, _reason, count in store.reject_summary():
+        rejected[path] = rejected.get(path, 0) + count
+    events = store.read_events(columns=["log.file.id"])
+    per_file: dict[str, int] = {}
+    for file_id in events["log.file.id"].to_pylist():
+        per_file[file_id] = per_file.get(file_id, 0) + 1
+    rows = [
+        {
+            "file_id": f.file_id,
+            "path": f.path,
+            "state": f.state,
+            "format": f.format,
+            "compression": f.compression,
+            "offset": f.byte_offset,
+            "lines": f.lines,
+            "events": per_file.get(f.file_id, 0),
+            "rejected": rejected.get(f.path, 0),
+        }
+        for f in files
+    ]
+    if json_out:
+        print_json({"files": rows, "events": events.num_rows})
+        return
+    table(
+        "Files read",
+        ["path", "state", "format", "lines", "records", "rejected", "offset"],
+        [
+            [
+                safe(r["path"]),
+                safe(r["state"]),
+                safe(r["format"]),
+                safe(r["lines"]),
+                safe(r["events"]),
+                safe(r["rejected"]),
+                safe(r["offset"]),
+            ]
+            for r in rows
+        ],
+    )
+    stdout().print(f"{events.num_rows:,} events stored")
+
+
+@app.command()
+def rejects(
+    data: DataOption = None,
+    reason: Annotated[str | None, typer.Option(help="Only this reason.")] = None,
+    show: Annotated[
+        bool, typer.Option("--show", help="Print the kept lines, read from the original logs.")
+    ] = False,
+    json_out: JsonOption = False,
+) -> None:
+    """Lines that were not access records: counts by reason, and the first lines of each.
+
+    The store keeps file and line number, never the text (it may hold identities); --show
+    reads the lines from the original log files, which must still be there.
+
+    Example: socialsight rejects --show --reason not-squid-access
+    """
+    from socialsight.rejects import show_lines
+    from socialsight.store.store import Store
+
+    data_dir = resolve_data_dir(data)
+    require_initialised(data_dir)
+    store = Store.open(data_dir / STORE_NAME)
+    summary = [s for s in store.reject_summary() if reason is None or s[1] == reason]
+    samples = store.reject_samples(reason)
+    texts = show_lines(samples) if show else {}
+    if json_out:
+        print_json(
+            {
+                "counts": [{"path": p, "reason": r, "lines": n} for p, r, n in summary],
+                "samples": [
+                    {"path": path, "reason": r, "line": line, "text": texts.get((fid, line))}
+                    for fid, path, r, line in samples
+                ],
+            }
+        )
+        return
+    table(
+        "Rejected lines",
+        ["file", "reason", "lines"],
+        [[safe(p), safe(r), safe(n)] for p, r, n in summary],
+    )
+    if show:
+        for fid, path, r, line in samples:
+            stdout().print(Text(f"{path}:{line} [{r}] "), safe(texts.get((fid, line))))
+
+
+@catalog_app.command("lookup")
+def catalog_lookup(
+    hosts: Annotated[list[str], typer.Argument(help="Host names or IP addresses.")],
+    data: DataOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Which service and category each host belongs to, and why (the rule that matched).
+
+    Example: socialsight catalog lookup www.facebook.com scontent.xx.fbcdn.net 157.240.2.35
+    """
+    from socialsight.catalog.matcher import Matcher
+
+    matcher = Matcher(_catalog(data))
+    matches = [matcher.lookup(h) for h in hosts]
+    rows = [
+        {
+            "host": m.host,
+            "service": m.service_id,
+            "service_name": m.service_name,
+            "category": m.category,
+            "rule": m.rule,
+            "registered_domain": m.registered_domain,
+            "is_ip": m.is_ip,
+            "reason": m.reason,
+        }
+        for m in matches
+    ]
+    if json_out:
+        print_json(rows)
+        return
+    table(
+        "Catalog lookup",
+        ["host", "service", "category", "why"],
+        [[safe(r["host"]), safe(r["service"]), safe(r["category"]), safe(r["reason"])]
+         for r in rows],
+    )  # fmt: skip
+
+
+@catalog_app.command("list")
+def catalog_list(
+    data: DataOption = None,
+    category: Annotated[str | None, typer.Option(help="Only this category (slug).")] = None,
+    json_out: JsonOption = False,
+) -> None:
+    """The services of the catalog (bundled plus your overrides).
+
+    Example: socialsight catalog list --category social-network
+    """
+    catalog = _catalog(data)
+    if category and category not in catalog.categories:
+        raise SocialsightError(
+            f"unknown category {category!r}; categories: {', '.join(sorted(catalog.categories))}"
+        )
+    chosen = sorted(
+        (s for s in catalog.services.values() if category is None or s.category == category),
+        key=lambda s: (s.category, s.id),
+    )
+    if json_out:
+        print_json(
+            {
+                "version": catalog.version,
+                "services": [
+                    {
+                        "id": s.id,
+                        "name": s.name,
+                        "category": s.category,
+                        "owner": s.owner,
+                        "leaning": s.leaning,
+                        "domains": list(s.domains),
+                    }
+                    for s in chosen
+                ],
+            }
+        )
+        return
+    table(
+        f"Service catalog {catalog.version}",
+        ["service", "name", "category", "owner", "leaning", "domains"],
+        [
+            [safe(s.id), safe(s.name), safe(s.category), safe(s.owner), safe(s.leaning),
+             safe(", ".join(s.domains[:3]) + (" ..." if len(s.domains) > 3 else ""))]
+            for s in chosen
+        ],
+        caption=f"{len(chosen)} services",
+    )  # fmt: skip
+
+
+def _catalog(data: Path | None) -> Any:
+    """The catalog with this installation's overrides when there is one, else the bundled."""
+    from socialsight.catalog.model import load_catalog
+
+    data_dir = resolve_data_dir(data)
+    try:
+        overrides = load_settings(data_dir).catalog_overrides
+    except SocialsightError:
+        overrides = ()
+    return load_catalog(overrides)
+
+
+@app.command("formats")
+def formats_cmd(json_out: JsonOption = False) -> None:
+    """The log formats socialsight reads.
+
+    Example: socialsight formats
+    """
+    rows = [{"name": n, "title": formats.get(n).title} for n in formats.names()]
+    if json_out:
+        print_json(rows)
+        return
+    table("Log formats", ["name", "title"], [[safe(r["name"]), safe(r["title"])] for r in rows])
+
+
+@app.command()
+def schema(json_out: JsonOption = False) -> None:
+    """The fields the store keeps for each event, with their meaning.
+
+    Example: socialsight schema --json
+    """
+    from socialsight.schema import EVENT_SCHEMA, describe
+
+    rows = [{"name": n, "type": t, "description": d} for n, t, d in describe(EVENT_SCHEMA)]
+    if json_out:
+        print_json(rows)
+        return
+    table(
+        "Stored event fields",
+        ["field", "type", "description"],
+        [[safe(r["name"]), safe(r["type"]), safe(r["description"])] for r in rows],
+    )
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    stdout().print(f"socialsight {__version__}")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point: run the app, turning expected errors into one line and exit code 1.
+
+    Click's standalone mode handles usage errors (exit 2); a :class:`SocialsightError` raised
+    by the library comes through it and is reported here.
+    """
+    run: Callable[..., Any] = app
+    try:
+        run(args=list(argv) if argv is not None else None, prog_name="socialsight")
+    except SocialsightError as exc:
+        stderr().print(Text(f"error: {exc}"))
+        sys.exit(1)
+    except KeyboardInterrupt:
+        stderr().print("interrupted; everything committed so far is kept, rerun to continue")
+        sys.exit(130)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,353 @@
+"""The ingest pipeline: log files -> parse -> classify -> pseudonymise -> store.
+
+Each file is identified by the ledger (so that a file already read, renamed, rotated,
+compressed or copied is not read twice), read from the offset it reached, parsed by its format,
+and written in batches that commit atomically with the new offset.
+
+>>> # ingest_files(data_dir, ["access.log"], directory=load_directory(Path("staff.csv")))
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from socialsight import formats
+from socialsight.catalog.matcher import Matcher
+from socialsight.catalog.model import Catalog, load_catalog
+from socialsight.config import KEY_NAME, STORE_NAME, Settings, load_settings
+from socialsight.errors import InputError
+from socialsight.formats.base import LogFormat
+from socialsight.privacy.directory import EMPTY_DIRECTORY, Directory
+from socialsight.privacy.keys import load_key
+from socialsight.privacy.pseudonyms import Pseudonymiser
+from socialsight.schema import EVENT_SCHEMA
+from socialsight.sources import (
+    FINGERPRINT_BYTES,
+    ReadState,
+    compression_of,
+    expand,
+    fingerprint,
+    head_bytes,
+    read_chunks,
+    sample_lines,
+)
+from socialsight.store.store import FileEntry, Store
+
+# Lines per committed batch: bounds what a crash can make us redo, and the memory in use.
+BATCH_LINES = 1_000_000
+
+
+class Progress(Protocol):
+    """What the pipeline tells a face while it works (the CLI draws a Rich progress bar)."""
+
+    def start(self, total_bytes: int) -> None: ...
+    def file(self, path: Path) -> None: ...
+    def advance(self, nbytes: int, lines: int) -> None: ...
+
+
+class NoProgress:
+    """A :class:`Progress` that shows nothing."""
+
+    def start(self, total_bytes: int) -> None:
+        pass
+
+    def file(self, path: Path) -> None:
+        pass
+
+    def advance(self, nbytes: int, lines: int) -> None:
+        pass
+
+
+@dataclass
+class FileReport:
+    """What happened to one input file."""
+
+    path: str
+    status: str
+    """new, appended, unchanged, renamed, replaced, truncated or refused."""
+    format: str | None = None
+    lines: int = 0
+    records: int = 0
+    rejected: Counter[str] = field(default_factory=Counter)
+    bytes_read: int = 0
+    note: str = ""
+
+
+@dataclass
+class IngestReport:
+    """What an ingest run did, file by file."""
+
+    files: list[FileReport] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def lines(self) -> int:
+        return sum(f.lines for f in self.files)
+
+    @property
+    def records(self) -> int:
+        return sum(f.records for f in self.files)
+
+    @property
+    def rejected(self) -> Counter[str]:
+        total: Counter[str] = Counter()
+        for report in self.files:
+            total.update(report.rejected)
+        return total
+
+    @property
+    def refused(self) -> list[FileReport]:
+        return [f for f in self.files if f.status == "refused"]
+
+
+class Ingestor:
+    """Everything one ingest run needs, loaded once."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        directory: Directory = EMPTY_DIRECTORY,
+        format_name: str | None = None,
+        progress: Progress | None = None,
+        settings: Settings | None = None,
+        catalog: Catalog | None = None,
+    ) -> None:
+        self.settings = settings or load_settings(data_dir)
+        self.store = Store.open(data_dir / STORE_NAME)
+        self.pseudonymiser = Pseudonymiser(load_key(data_dir / KEY_NAME))
+        self.directory = directory
+        self.forced_format = formats.get(format_name) if format_name else None
+        self.catalog = catalog or load_catalog(self.settings.catalog_overrides)
+        self.matcher = Matcher(self.catalog)
+        self.progress = progress or NoProgress()
+
+    def run(self, inputs: Sequence[str | Path]) -> IngestReport:
+        """Ingest every file named by ``inputs`` (paths, globs, directories)."""
+        started = time.monotonic()
+        paths = expand(inputs)
+        report = IngestReport()
+        with self.store.writer_lock():
+            self._sync_catalog()
+            known = self.store.files()
+            self.progress.start(sum(_size(p) for p in paths))
+            for path in paths:
+                self.progress.file(path)
+                report.files.append(self._ingest_file(path, known))
+                known = self.store.files()
+        report.seconds = time.monotonic() - started
+        return report
+
+    def _sync_catalog(self) -> None:
+        services = [
+            (s.id, s.name, s.category, s.owner, s.leaning) for s in self.catalog.services.values()
+        ]
+        domains = sorted({(d, s.id) for s in self.catalog.services.values() for d in s.domains})
+        self.store.sync_catalog(self.catalog.version, services, domains)
+
+    # -- one file ---------------------------------------------------------------------------
+    def _ingest_file(self, path: Path, known: list[FileEntry]) -> FileReport:
+        compression = compression_of(path)
+        head = head_bytes(path, compression)
+        if not head:
+            return FileReport(str(path), "unchanged", note="empty file")
+        entry, status = self._identify(path, head, compression, known)
+        if entry is None:
+            fmt = self._choose_format(path, compression)
+            if isinstance(fmt, FileReport):
+                return fmt
+            entry = FileEntry(
+                file_id=uuid.uuid4().hex[:16],
+                path=str(path),
+                fingerprint=fingerprint(head),
+                fingerprint_len=len(head),
+                compression=compression,
+                format=fmt.name,
+                byte_offset=0,
+                lines=0,
+                state="active",
+            )
+            self.store.register_file(entry)
+        parser = formats.get(entry.format)()
+        return self._read_file(path, compression, head, entry, parser, status)
+
+    def _identify(
+        self, path: Path, head: bytes, compression: str, known: list[FileEntry]
+    ) -> tuple[FileEntry | None, str]:
+        """Which ledger file this is, and what happened to it since the last run."""
+        candidates = [
+            f
+            for f in known
+            if f.state == "active"
+            and f.fingerprint_len <= len(head)
+            and fingerprint(head[: f.fingerprint_len]) == f.fingerprint
+        ]
+        candidates.sort(key=lambda f: (f.path != str(path), -f.fingerprint_len))
+        if candidates:
+            entry = candidates[0]
+            if compression == "none" and path.stat().st_size < entry.byte_offset:
+                # Same start but shorter than what we read: truncated and rewritten.
+                self.store.update_file(entry.file_id, state="truncated")
+                return None, "truncated"
+            if entry.path != str(path):
+                self.store.update_file(entry.file_id, path=str(path))
+                return entry, "renamed"
+            return entry, "appended" if entry.byte_offset else "new"
+        for f in known:
+            if f.state == "active" and f.path == str(path):
+                # Different content at a known path: rotated away (or truncated) and replaced.
+                self.store.update_file(f.file_id, state="replaced")
+                return None, "replaced"
+        return None, "new"
+
+    def _choose_format(self, path: Path, compression: str) -> type[LogFormat] | FileReport:
+        if self.forced_format is not None:
+            return self.forced_format
+        detected = formats.detect(sample_lines(path, compression))
+        if detected is None:
+            tried = ", ".join(formats.names())
+            return FileReport(
+                str(path), "refused", note=f"not a log format socialsight reads (tried: {tried})"
+            )
+        return detected
+
+    def _read_file(
+        self,
+        path: Path,
+        compression: str,
+        head: bytes,
+        entry: FileEntry,
+        parser: LogFormat,
+        status: str,
+    ) -> FileReport:
+        report = FileReport(str(path), status, format=entry.format)
+        state = ReadState()
+        offset, line = entry.byte_offset, entry.lines
+        new_fp = (
+            (fingerprint(head), len(head))
+            if len(head) > entry.fingerprint_len and len(head) <= FINGERPRINT_BYTES
+            else None
+        )
+        batch = self.store.batch(entry.file_id)
+        batch_from, batch_line_from, batch_lines = offset, line, 0
+        try:
+            for chunk in read_chunks(path, compression, offset, line + 1, state):
+                result = parser.parse(chunk.lines, chunk.first_line)
+                events = self._to_events(result.records, entry)
+                batch.write(events)
+                batch.reject(result.rejects)
+                count = len(chunk.lines)
+                report.lines += count
+                report.records += events.num_rows
+                report.bytes_read += chunk.offset_to - chunk.offset_from
+                for reason, n in _count(result.rejects).items():
+                    report.rejected[reason] += n
+                offset, line = chunk.offset_to, chunk.first_line + count - 1
+                batch_lines += count
+                plain = chunk.offset_to - chunk.offset_from if compression == "none" else 0
+                self.progress.advance(plain, count)
+                if batch_lines >= BATCH_LINES:
+                    batch.commit(
+                        self.catalog.version, batch_from, offset, batch_line_from, line, new_fp
+                    )
+                    batch = self.store.batch(entry.file_id)
+                    batch_from, batch_line_from, batch_lines = offset, line, 0
+                    new_fp = None
+            if batch_lines or new_fp:
+                batch.commit(
+                    self.catalog.version, batch_from, offset, batch_line_from, line, new_fp
+                )
+        except BaseException:
+            batch.abort()
+            raise
+        if compression != "none":
+            self.progress.advance(_size(path), 0)
+        if report.lines == 0 and status in ("appended", "new", "renamed"):
+            report.status = "unchanged"
+        notes = []
+        if state.truncated_archive:
+            notes.append(f"damaged archive, read what could be read ({state.truncated_archive})")
+        if state.partial_line_bytes:
+            notes.append(f"last line incomplete ({state.partial_line_bytes} bytes), left for later")
+        report.note = "; ".join(notes)
+        return report
+
+    def _to_events(self, records: pa.Table, entry: FileEntry) -> pa.Table:
+        """Records (raw identities) -> events (pseudonyms, unit, service)."""
+        n = records.num_rows
+        users = self.pseudonymiser.users(records["user.name"])
+        clients = self.pseudonymiser.clients(records["source.address"])
+        person = pc.coalesce(users, clients)
+        units = self.directory.units(records["user.name"])
+        classified = self.matcher.classify(records["url.domain"])
+        keep_urls = self.settings.keep_urls
+        columns = {
+            "@timestamp": records["@timestamp"],
+            "user.pseudonym": users,
+            "client.pseudonym": clients,
+            "person.pseudonym": person,
+            "organization.unit": units,
+            **{
+                name: records[name]
+                for name in (
+                    "http.request.method",
+                    "url.domain",
+                    "destination.port",
+                    "http.response.status_code",
+                    "event.action",
+                    "event.outcome",
+                    "http.request.bytes",
+                    "http.response.bytes",
+                    "event.duration_ms",
+                    "http.response.mime_type",
+                )
+            },
+            "url.registered_domain": classified["url.registered_domain"],
+            "host.is_ip": classified["host.is_ip"],
+            "service.id": classified["service.id"],
+            "service.category": classified["service.category"],
+            "url.original": records["url.original"] if keep_urls else pa.nulls(n, pa.string()),
+            "log.file.id": pa.array([entry.file_id] * n, pa.string())
+            if n
+            else pa.array([], pa.string()),
+            "log.format": pa.array([entry.format] * n, pa.string())
+            if n
+            else pa.array([], pa.string()),
+            "log.line": records["log.line"],
+        }
+        return pa.table(columns).cast(EVENT_SCHEMA)
+
+
+def _count(rejects: pa.Table) -> dict[str, int]:
+    if rejects.num_rows == 0:
+        return {}
+    counts = pc.value_counts(rejects["reason"])
+    return {str(item["values"]): int(item["counts"]) for item in counts.to_pylist()}
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def ingest_files(
+    data_dir: Path,
+    inputs: Sequence[str | Path],
+    directory: Directory = EMPTY_DIRECTORY,
+    format_name: str | None = None,
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Ingest log files into the installation at ``data_dir``; see :class:`Ingestor`."""
+    if not inputs:
+        raise InputError("name at least one log file, glob or directory to ingest")
+    return Ingestor(data_dir, directory, format_name, progress).run(inputs)

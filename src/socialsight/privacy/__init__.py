@@ -1,0 +1,1 @@
+"""Privacy: pseudonyms, the directory of units, the secret key, minimum group sizes."""

@@ -1,0 +1,232 @@
+"""Finding and reading log files: globs and directories, compression, line chunks.
+
+A log file is read as bytes from a byte offset, cut into whole lines (a last line without its
+newline is left for the next run: the appliance may still be writing it), and decoded as UTF-8
+with invalid bytes replaced, so that a hostile byte cannot stop an ingest.
+"""
+
+from __future__ import annotations
+
+import bz2
+import glob
+import gzip
+import hashlib
+import lzma
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import zstandard
+
+from socialsight.errors import InputError
+
+# Bytes of a file's start that identify it across renames and rotations.
+FINGERPRINT_BYTES = 4096
+CHUNK_BYTES = 16 * 1024 * 1024
+
+_MAGIC = {
+    b"\x1f\x8b": "gz",
+    b"BZh": "bz2",
+    b"\xfd7zXZ\x00": "xz",
+    b"\x28\xb5\x2f\xfd": "zst",
+}
+
+
+def expand(inputs: Sequence[str | Path]) -> list[Path]:
+    """Files named by paths, globs and directories (recursively), sorted, without repeats.
+
+    Hidden files and directories are skipped. A name that matches nothing is an error.
+    """
+    found: dict[Path, None] = {}
+    for item in inputs:
+        text = str(item)
+        matches = sorted(glob.glob(text)) if glob.has_magic(text) else [text]
+        if not matches:
+            raise InputError(f"{text}: no file matches")
+        for match in matches:
+            path = Path(match)
+            if path.is_dir():
+                for child in sorted(path.rglob("*")):
+                    rel = child.relative_to(path).parts
+                    if child.is_file() and not any(p.startswith(".") for p in rel):
+                        found.setdefault(child, None)
+            elif path.is_file():
+                found.setdefault(path, None)
+            elif path.exists():
+                raise InputError(f"{path}: not a regular file")
+            else:
+                raise InputError(f"{path}: no such file")
+    return list(found)
+
+
+def compression_of(path: Path) -> str:
+    """'gz', 'bz2', 'xz', 'zst' or 'none', by magic bytes (not by name)."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(6)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    for magic, name in _MAGIC.items():
+        if head.startswith(magic):
+            return name
+    return "none"
+
+
+def open_stream(path: Path, compression: str) -> BinaryIO:
+    """A binary stream of the file's decompressed content."""
+    if compression == "gz":
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    if compression == "bz2":
+        return bz2.open(path, "rb")  # type: ignore[return-value]
+    if compression == "xz":
+        return lzma.open(path, "rb")  # type: ignore[return-value]
+    if compression == "zst":
+        raw = open(path, "rb")  # noqa: SIM115 - closed through the reader below
+        return zstandard.ZstdDecompressor().stream_reader(raw, closefd=True)  # type: ignore[no-any-return]
+    return open(path, "rb")
+
+
+def head_bytes(path: Path, compression: str) -> bytes:
+    """The first :data:`FINGERPRINT_BYTES` of the decompressed content (fewer if shorter)."""
+    try:
+        with open_stream(path, compression) as stream:
+            return _read_exactly(stream, FINGERPRINT_BYTES)
+    except (OSError, EOFError, zstandard.ZstdError, lzma.LZMAError) as exc:
+        raise InputError(f"{path}: cannot read ({exc})") from None
+
+
+def fingerprint(data: bytes) -> str:
+    """Content hash used to recognise a file."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def _read_exactly(stream: BinaryIO, size: int) -> bytes:
+    parts = []
+    remaining = size
+    while remaining > 0:
+        block = stream.read(remaining)
+        if not block:
+            break
+        parts.append(block)
+        remaining -= len(block)
+    return b"".join(parts)
+
+
+@dataclass
+class Chunk:
+    """Whole lines read from a file."""
+
+    lines: pa.Array
+    """Decoded lines, without terminators (a trailing CR is removed)."""
+    first_line: int
+    """1-based number of the first line."""
+    offset_from: int
+    offset_to: int
+    """Byte offsets (in decompressed content) this chunk covers: [from, to)."""
+
+
+@dataclass
+class ReadState:
+    """Filled in while reading: what could not be read."""
+
+    truncated_archive: str | None = None
+    partial_line_bytes: int = 0
+
+
+def read_chunks(
+    path: Path,
+    compression: str,
+    offset: int,
+    first_line: int,
+    state: ReadState,
+    chunk_bytes: int | None = None,
+) -> Iterator[Chunk]:
+    """Yield chunks of whole lines from ``offset`` to the end of the file as it is now.
+
+    For a plain file, a last line with no newline is held back (still being written). A
+    compressed file is complete by nature, so its last line is read too. A damaged archive
+    yields what could be decompressed and notes the problem in ``state``.
+    """
+    chunk_bytes = chunk_bytes or CHUNK_BYTES
+    complete = compression != "none"
+    try:
+        stream = open_stream(path, compression)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    with stream:
+        try:
+            _skip(stream, offset)
+        except (OSError, EOFError, zstandard.ZstdError, lzma.LZMAError) as exc:
+            state.truncated_archive = str(exc)
+            return
+        pending = b""
+        position = offset
+        line_no = first_line
+        while True:
+            try:
+                block = stream.read(chunk_bytes)
+            except (OSError, EOFError, zstandard.ZstdError, lzma.LZMAError) as exc:
+                state.truncated_archive = str(exc) or type(exc).__name__
+                block = b""
+                complete = False
+            data = pending + block
+            if not block:
+                if data and complete:
+                    data += b"\n"
+                elif data:
+                    state.partial_line_bytes = len(data)
+                    return
+                else:
+                    return
+            cut = data.rfind(b"\n")
+            if cut < 0:
+                pending = data
+                continue
+            body, pending = data[: cut + 1], data[cut + 1 :]
+            consumed = len(body)
+            if not block and complete and not pending:
+                consumed -= 1  # the newline added above is not in the file
+            lines = _decode(body)
+            yield Chunk(lines, line_no, position, position + consumed)
+            position += consumed
+            line_no += len(lines)
+            if not block:
+                return
+
+
+def _skip(stream: BinaryIO, offset: int) -> None:
+    if offset <= 0:
+        return
+    if stream.seekable():
+        stream.seek(offset)
+        return
+    remaining = offset
+    while remaining > 0:
+        block = stream.read(min(remaining, CHUNK_BYTES))
+        if not block:
+            raise EOFError("file is shorter than the recorded offset")
+        remaining -= len(block)
+
+
+def _decode(body: bytes) -> pa.Array:
+    """Whole-line bytes (ending in a newline) -> string array of lines without terminators."""
+    text = body.decode("utf-8", errors="replace")
+    lines = pa.array(text.split("\n")[:-1], pa.string())
+    return pc.utf8_rtrim(lines, characters="\r")
+
+
+def sample_lines(path: Path, compression: str, limit: int = 50) -> list[str]:
+    """Up to ``limit`` non-blank lines from the start of a file, for format detection."""
+    try:
+        with open_stream(path, compression) as stream:
+            data = _read_exactly(stream, 256 * 1024)
+    except (OSError, EOFError, zstandard.ZstdError, lzma.LZMAError):
+        data = b""
+    text = data.decode("utf-8", errors="replace")
+    lines = [line.rstrip("\r") for line in text.split("\n")]
+    if len(data) == 256 * 1024:
+        lines = lines[:-1]
+    return [line for line in lines if line.strip()][:limit]

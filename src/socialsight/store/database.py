@@ -1,0 +1,112 @@
+"""The embedded DuckDB database: catalog, ingest ledger, rejects and rollups.
+
+Connections are short-lived (open, do one thing, close) so that a reader such as the dashboard
+and a running ingest rarely meet; when they do, the open is retried for a while. DuckDB runs in
+UTC whatever the machine's zone, so that date parts computed in SQL never depend on ``TZ``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from socialsight.errors import SocialsightError
+
+SCHEMA_VERSION = 1
+
+DDL = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS files (
+    file_id TEXT PRIMARY KEY,
+    path TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    fingerprint_len INTEGER NOT NULL,
+    compression TEXT NOT NULL,
+    format TEXT NOT NULL,
+    byte_offset BIGINT NOT NULL,
+    lines BIGINT NOT NULL,
+    first_seen TIMESTAMPTZ NOT NULL,
+    last_ingest TIMESTAMPTZ NOT NULL,
+    state TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS batches (
+    batch_id TEXT PRIMARY KEY,
+    file_id TEXT NOT NULL,
+    committed TIMESTAMPTZ NOT NULL,
+    offset_from BIGINT NOT NULL,
+    offset_to BIGINT NOT NULL,
+    line_from BIGINT NOT NULL,
+    line_to BIGINT NOT NULL,
+    records BIGINT NOT NULL,
+    rejects BIGINT NOT NULL,
+    catalog_version TEXT NOT NULL,
+    parts TEXT[] NOT NULL
+);
+CREATE TABLE IF NOT EXISTS reject_counts (
+    file_id TEXT NOT NULL, batch_id TEXT NOT NULL, reason TEXT NOT NULL, lines BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS reject_samples (
+    file_id TEXT NOT NULL, batch_id TEXT NOT NULL, reason TEXT NOT NULL, line BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rollup_daily (
+    day DATE NOT NULL,
+    "service.id" TEXT,
+    "service.category" TEXT,
+    "organization.unit" TEXT NOT NULL,
+    "person.pseudonym" TEXT,
+    requests BIGINT NOT NULL,
+    failures BIGINT NOT NULL,
+    blocked BIGINT NOT NULL,
+    bytes_up BIGINT,
+    bytes_down BIGINT,
+    batch_id TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS catalog_services (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, category TEXT NOT NULL, owner TEXT,
+    leaning TEXT, version TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS catalog_domains (domain TEXT PRIMARY KEY, service_id TEXT NOT NULL);
+"""
+
+# How long a command waits for another process (an ingest) to release the database.
+LOCK_WAIT_SECONDS = 30.0
+
+
+def _is_lock_error(exc: duckdb.Error) -> bool:
+    text = str(exc).lower()
+    return "lock" in text or "conflicting" in text
+
+
+@contextmanager
+def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A short-lived connection to the store database, retried while another process holds it."""
+    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    delay = 0.05
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+            break
+        except duckdb.Error as exc:
+            if not _is_lock_error(exc) or time.monotonic() > deadline:
+                raise SocialsightError(f"cannot open the store database {path}: {exc}") from None
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        yield con
+    finally:
+        con.close()
+
+
+def create(path: Path) -> None:
+    """Create the tables (idempotent)."""
+    with connect(path) as con:
+        con.execute(DDL)
+        con.execute(
+            "INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT DO NOTHING",
+            [str(SCHEMA_VERSION)],
+        )

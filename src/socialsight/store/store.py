@@ -1,0 +1,388 @@
+"""The store: the only code that knows where and how data is kept.
+
+Layout under the store directory::
+
+    socialsight.duckdb                       ledger, rejects, rollups, catalog snapshot
+    events/day=YYYY-MM-DD/<batch>-<n>.parquet  events (EVENT_SCHEMA), partitioned by UTC day
+    ingest.lock                              held by the one ingest that may run at a time
+
+Durability: a batch writes its Parquet parts first (each through a temporary name and an
+atomic rename), then commits one DuckDB transaction that records the parts, the file's new
+offset, its rejects and its rollups. Readers only ever read parts listed by committed batches,
+so a batch that has not committed is invisible; the next ingest deletes its leftover parts.
+A crash at any moment therefore loses nothing committed and duplicates nothing on rerun.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from socialsight.errors import SocialsightError
+from socialsight.schema import EVENT_SCHEMA
+from socialsight.store import database
+
+DB_NAME = "socialsight.duckdb"
+EVENTS_DIR = "events"
+LOCK_NAME = "ingest.lock"
+# Rejected line numbers kept per file, batch and reason for inspection; the rest are counted.
+REJECT_SAMPLES = 20
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """What the ledger knows of one log file."""
+
+    file_id: str
+    path: str
+    fingerprint: str
+    fingerprint_len: int
+    compression: str
+    format: str
+    byte_offset: int
+    lines: int
+    state: str
+
+
+@dataclass(frozen=True)
+class BatchReceipt:
+    """What a committed batch added."""
+
+    batch_id: str
+    records: int
+    rejects: int
+    parts: tuple[str, ...]
+
+
+class Store:
+    """An opened store directory.
+
+    >>> import tempfile
+    >>> s = Store.create(Path(tempfile.mkdtemp()) / "store")
+    >>> s.committed_parts()
+    []
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.db_path = root / DB_NAME
+        self.events_dir = root / EVENTS_DIR
+
+    # -- life cycle -------------------------------------------------------------------------
+    @classmethod
+    def create(cls, root: Path) -> Store:
+        """Create (or reopen) the store at ``root``."""
+        root.mkdir(parents=True, exist_ok=True)
+        (root / EVENTS_DIR).mkdir(exist_ok=True)
+        database.create(root / DB_NAME)
+        return cls(root)
+
+    @classmethod
+    def open(cls, root: Path) -> Store:
+        """Open an existing store."""
+        if not (root / DB_NAME).is_file():
+            raise SocialsightError(f"no store at {root}; run `socialsight init`")
+        return cls(root)
+
+    @contextmanager
+    def writer_lock(self) -> Iterator[None]:
+        """Hold the single-writer lock, or fail at once if another ingest holds it."""
+        fd = os.open(self.root / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise SocialsightError(
+                    "another ingest is running on this store; try later"
+                ) from None
+            self.recover()
+            yield
+        finally:
+            os.close(fd)
+
+    def recover(self) -> int:
+        """Delete Parquet parts that no committed batch lists (left by a crash); return count.
+
+        Call only while holding :meth:`writer_lock`, otherwise a running ingest's uncommitted
+        parts would be removed under it.
+        """
+        committed = set(self.committed_parts_relative())
+        removed = 0
+        for path in self.events_dir.rglob("*"):
+            if not path.is_file():
+                continue
+            rel = path.relative_to(self.root).as_posix()
+            if rel not in committed:
+                path.unlink()
+                removed += 1
+        return removed
+
+    # -- ledger -----------------------------------------------------------------------------
+    def files(self) -> list[FileEntry]:
+        """Every file the ledger knows, oldest first."""
+        with database.connect(self.db_path, read_only=True) as con:
+            rows = con.execute(
+                "SELECT file_id, path, fingerprint, fingerprint_len, compression, format,"
+                " byte_offset, lines, state FROM files ORDER BY first_seen, file_id"
+            ).fetchall()
+        return [FileEntry(*row) for row in rows]
+
+    def register_file(self, entry: FileEntry) -> None:
+        """Record a newly seen file (before its first batch)."""
+        now = datetime.now(UTC)
+        with database.connect(self.db_path) as con:
+            con.execute(
+                "INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    entry.file_id,
+                    entry.path,
+                    entry.fingerprint,
+                    entry.fingerprint_len,
+                    entry.compression,
+                    entry.format,
+                    entry.byte_offset,
+                    entry.lines,
+                    now,
+                    now,
+                    entry.state,
+                ],
+            )
+
+    def update_file(self, file_id: str, **fields: Any) -> None:
+        """Change ledger fields of a file outside a batch (path after a rename, state)."""
+        allowed = {"path", "fingerprint", "fingerprint_len", "state", "format"}
+        if not fields or set(fields) - allowed:
+            raise ValueError(f"cannot update {sorted(set(fields) - allowed)}")
+        # Column names come from the fixed allow-list above, never from input.
+        assignments = ", ".join(f"{name} = ?" for name in fields)
+        with database.connect(self.db_path) as con:
+            con.execute(
+                f"UPDATE files SET {assignments} WHERE file_id = ?",  # noqa: S608
+                [*fields.values(), file_id],
+            )
+
+    def committed_parts_relative(self) -> list[str]:
+        """Parquet parts of committed batches, relative to the store root."""
+        if not self.db_path.exists():
+            return []
+        with database.connect(self.db_path, read_only=True) as con:
+            rows = con.execute("SELECT unnest(parts) FROM batches ORDER BY 1").fetchall()
+        return [row[0] for row in rows]
+
+    def committed_parts(self) -> list[Path]:
+        """Absolute paths of every committed Parquet part: the events a reader may see."""
+        return [self.root / rel for rel in self.committed_parts_relative()]
+
+    def read_events(self, columns: list[str] | None = None) -> pa.Table:
+        """Every committed event as one Arrow table (small stores and tests; analytics use
+        :func:`socialsight.analytics.engine.events_table`)."""
+        parts = self.committed_parts()
+        if not parts:
+            table = EVENT_SCHEMA.empty_table()
+            return table.select(columns) if columns else table
+        return pq.read_table([str(p) for p in parts], columns=columns, schema=EVENT_SCHEMA)
+
+    # -- batches ----------------------------------------------------------------------------
+    def batch(self, file_id: str) -> BatchWriter:
+        """Start a batch of events from one file."""
+        return BatchWriter(self, file_id)
+
+    def reject_summary(self) -> list[tuple[str, str, int]]:
+        """(file path, reason, lines) for every rejected line count, largest first."""
+        with database.connect(self.db_path, read_only=True) as con:
+            return con.execute(
+                "SELECT f.path, r.reason, sum(r.lines)::BIGINT FROM reject_counts r"
+                " JOIN files f USING (file_id) GROUP BY ALL ORDER BY 3 DESC, 1, 2"
+            ).fetchall()
+
+    def reject_samples(self, reason: str | None = None) -> list[tuple[str, str, str, int]]:
+        """(file id, file path, reason, line number) of the kept rejected lines."""
+        query = (
+            "SELECT s.file_id, f.path, s.reason, s.line FROM reject_samples s"
+            " JOIN files f USING (file_id)"
+        )
+        params: list[Any] = []
+        if reason:
+            query += " WHERE s.reason = ?"
+            params.append(reason)
+        with database.connect(self.db_path, read_only=True) as con:
+            return con.execute(query + " ORDER BY f.path, s.line", params).fetchall()
+
+    def sync_catalog(
+        self,
+        version: str,
+        services: list[tuple[str, str, str, str, str]],
+        domains: list[tuple[str, str]],
+    ) -> None:
+        """Replace the catalog snapshot kept in the database when its version changed."""
+        with database.connect(self.db_path) as con:
+            current = con.execute("SELECT value FROM meta WHERE key = 'catalog_version'").fetchone()
+            if current and current[0] == version:
+                return
+            con.execute("BEGIN")
+            con.execute("DELETE FROM catalog_services")
+            con.execute("DELETE FROM catalog_domains")
+            # Through Arrow: row-by-row executemany is slow for thousands of domains.
+            service_rows = pa.table(
+                {
+                    name: [row[i] for row in services]
+                    for i, name in enumerate(("id", "name", "category", "owner", "leaning"))
+                }
+                | {"version": [version] * len(services)},
+                schema=pa.schema([(n, pa.string()) for n in
+                                  ("id", "name", "category", "owner", "leaning", "version")]),
+            )  # fmt: skip
+            domain_rows = pa.table(
+                {"domain": [d for d, _ in domains], "service_id": [s for _, s in domains]},
+                schema=pa.schema([("domain", pa.string()), ("service_id", pa.string())]),
+            )
+            con.register("new_services", service_rows)
+            con.register("new_domains", domain_rows)
+            con.execute("INSERT INTO catalog_services SELECT * FROM new_services")
+            con.execute("INSERT INTO catalog_domains SELECT * FROM new_domains")
+            con.execute(
+                "INSERT INTO meta VALUES ('catalog_version', ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [version],
+            )
+            con.execute("COMMIT")
+
+
+class BatchWriter:
+    """Writes one batch's Parquet parts, then commits it with the ledger in one transaction."""
+
+    def __init__(self, store: Store, file_id: str) -> None:
+        self.store = store
+        self.file_id = file_id
+        self.batch_id = uuid.uuid4().hex[:16]
+        self._writers: dict[str, tuple[pq.ParquetWriter, Path, Path]] = {}
+        self._rejects: list[pa.Table] = []
+        self.records = 0
+
+    def write(self, events: pa.Table) -> None:
+        """Append events (EVENT_SCHEMA), partitioned by their UTC day."""
+        if events.num_rows == 0:
+            return
+        events = events.cast(EVENT_SCHEMA)
+        days = pc.strftime(events["@timestamp"], format="%Y-%m-%d")
+        for day in pc.unique(days).to_pylist():
+            part = events.filter(pc.equal(days, day))
+            writer = self._writer(day)
+            writer.write_table(part)
+        self.records += events.num_rows
+
+    def reject(self, rejects: pa.Table) -> None:
+        """Note rejected lines (REJECT_SCHEMA) of this batch."""
+        if rejects.num_rows:
+            self._rejects.append(rejects)
+
+    def _writer(self, day: str) -> pq.ParquetWriter:
+        if day not in self._writers:
+            directory = self.store.events_dir / f"day={day}"
+            directory.mkdir(parents=True, exist_ok=True)
+            final = directory / f"{self.batch_id}-0.parquet"
+            temporary = directory / f".{self.batch_id}-0.parquet.tmp"
+            writer = pq.ParquetWriter(temporary, EVENT_SCHEMA, compression="zstd")
+            self._writers[day] = (writer, temporary, final)
+        return self._writers[day][0]
+
+    def abort(self) -> None:
+        """Close and delete whatever this batch wrote."""
+        for writer, temporary, final in self._writers.values():
+            writer.close()
+            temporary.unlink(missing_ok=True)
+            final.unlink(missing_ok=True)
+        self._writers.clear()
+
+    def commit(
+        self,
+        catalog_version: str,
+        offset_from: int,
+        offset_to: int,
+        line_from: int,
+        line_to: int,
+        fingerprint: tuple[str, int] | None = None,
+    ) -> BatchReceipt:
+        """Make the batch visible and advance the file's offset, atomically."""
+        parts: list[str] = []
+        for writer, temporary, final in self._writers.values():
+            writer.close()
+            with open(temporary, "rb") as handle:
+                os.fsync(handle.fileno())
+            os.replace(temporary, final)
+            parts.append(final.relative_to(self.store.root).as_posix())
+        self._writers.clear()
+        rejects = (
+            pa.concat_tables(self._rejects)
+            if self._rejects
+            else pa.table(
+                {"log.line": pa.array([], pa.int64()), "reason": pa.array([], pa.string())}
+            )
+        )
+        now = datetime.now(UTC)
+        with database.connect(self.store.db_path) as con:
+            con.execute("BEGIN")
+            try:
+                con.execute(
+                    "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        self.batch_id,
+                        self.file_id,
+                        now,
+                        offset_from,
+                        offset_to,
+                        line_from,
+                        line_to,
+                        self.records,
+                        rejects.num_rows,
+                        catalog_version,
+                        sorted(parts),
+                    ],
+                )
+                update = "UPDATE files SET byte_offset = ?, lines = ?, last_ingest = ?"
+                params: list[Any] = [offset_to, line_to, now]
+                if fingerprint is not None:
+                    update += ", fingerprint = ?, fingerprint_len = ?"
+                    params += list(fingerprint)
+                con.execute(update + " WHERE file_id = ?", [*params, self.file_id])
+                if rejects.num_rows:
+                    con.register("batch_rejects", rejects)
+                    con.execute(
+                        "INSERT INTO reject_counts SELECT ?, ?, reason, count(*)"
+                        " FROM batch_rejects GROUP BY reason",
+                        [self.file_id, self.batch_id],
+                    )
+                    con.execute(
+                        "INSERT INTO reject_samples SELECT ?, ?, reason, line FROM ("
+                        ' SELECT reason, "log.line" AS line, row_number() OVER'
+                        ' (PARTITION BY reason ORDER BY "log.line") AS n FROM batch_rejects)'
+                        " WHERE n <= ?",
+                        [self.file_id, self.batch_id, REJECT_SAMPLES],
+                    )
+                if parts:
+                    con.execute(
+                        'INSERT INTO rollup_daily SELECT CAST("@timestamp" AS DATE),'
+                        ' "service.id", "service.category", "organization.unit",'
+                        ' "person.pseudonym", count(*),'
+                        " count(*) FILTER (WHERE \"event.outcome\" = 'failed'),"
+                        " count(*) FILTER (WHERE \"event.outcome\" = 'blocked'),"
+                        ' sum("http.request.bytes"), sum("http.response.bytes"), ?'
+                        " FROM read_parquet(?) GROUP BY ALL",
+                        [self.batch_id, [str(self.store.root / p) for p in parts]],
+                    )
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        return BatchReceipt(self.batch_id, self.records, rejects.num_rows, tuple(sorted(parts)))

@@ -1,0 +1,171 @@
+"""The CLI as a user meets it: commands, --json, errors as one line, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from conftest import CliResult
+from factories import small_org_directory, small_org_log
+
+Cli = Callable[..., CliResult]
+
+
+def test_init_creates_store_config_and_private_key(cli: Cli, tmp_path: Path) -> None:
+    target = tmp_path / "d"
+    code, out, _ = cli("init", "--data", target)
+    assert code == 0
+    assert (target / "socialsight.toml").is_file()
+    assert (target / "store" / "socialsight.duckdb").is_file()
+    assert stat.S_IMODE((target / "secret.key").stat().st_mode) == 0o600
+    key = (target / "secret.key").read_text()
+    assert key.strip() not in out
+    # Running init again keeps the key.
+    assert cli("init", "--data", target)[0] == 0
+    assert (target / "secret.key").read_text() == key
+
+
+def test_data_dir_from_environment(cli: Cli, tmp_path: Path, monkeypatch: object) -> None:
+    import pytest
+
+    assert isinstance(monkeypatch, pytest.MonkeyPatch)
+    monkeypatch.setenv("SOCIALSIGHT_DATA", str(tmp_path / "env"))
+    assert cli("init")[0] == 0
+    assert (tmp_path / "env" / "secret.key").is_file()
+
+
+def test_ingest_services_unknown_json(cli: Cli, data_dir: Path, tmp_path: Path) -> None:
+    log = small_org_log(tmp_path / "access.log")
+    staff = small_org_directory(tmp_path / "staff.csv")
+    code, out, err = cli("ingest", log, "--data", data_dir, "--directory", staff, "--json")
+    assert code == 0, err
+    summary = json.loads(out)
+    assert (summary["lines"], summary["records"], summary["rejected"]) == (26, 26, {})
+    assert summary["files"][0]["status"] == "new"
+
+    code, out, _ = cli("services", "--data", data_dir, "--json")
+    payload = json.loads(out)
+    assert payload["min_group_size"] == 2 and payload["suppressed_groups"] == 0
+    assert [(r["service"], r["people"], r["requests"]) for r in payload["rows"]] == [
+        ("facebook", 6, 14), ("linkedin", 3, 3),
+    ]  # fmt: skip
+
+    code, out, _ = cli("unknown", "--data", data_dir, "--json")
+    assert [r["domain"] for r in json.loads(out)["rows"]] == ["example-news.ca"]
+
+    # The table form says the same, with the privacy caption.
+    code, out, _ = cli("services", "--data", data_dir)
+    assert code == 0 and "facebook" in out and "linkedin" in out
+    assert "fewer than 2 people are never shown" in out
+
+
+def test_k_from_config_suppresses_small_units(cli: Cli, data_dir: Path, tmp_path: Path) -> None:
+    config = data_dir / "socialsight.toml"
+    config.write_text(config.read_text().replace("min_group_size = 2", "min_group_size = 5"))
+    log = small_org_log(tmp_path / "access.log")
+    cli("ingest", log, "--data", data_dir)
+    payload = json.loads(cli("services", "--data", data_dir, "--json")[1])
+    assert [r["service"] for r in payload["rows"]] == ["facebook"]
+    assert payload["suppressed_groups"] == 1
+    assert "1 group with fewer than 5 people withheld" in cli("services", "--data", data_dir)[1]
+
+
+def test_catalog_lookup_and_list(cli: Cli) -> None:
+    code, out, _ = cli("catalog", "lookup", "www.facebook.com", "scontent.xx.fbcdn.net",
+                       "157.240.2.35", "docs.google.com", "--json")  # fmt: skip
+    assert code == 0
+    rows = json.loads(out)
+    assert [r["service"] for r in rows[:2]] == ["facebook", "facebook"]
+    assert rows[1]["rule"] == "fbcdn.net"
+    assert rows[2]["is_ip"] is True
+    assert rows[3]["service"] == "google-docs"
+    code, out, _ = cli("catalog", "list", "--category", "social-network", "--json")
+    ids = {s["id"] for s in json.loads(out)["services"]}
+    assert {"facebook", "hi5"} <= ids
+    code, _, err = cli("catalog", "list", "--category", "nope")
+    assert code == 1 and "unknown category 'nope'" in err
+
+
+def test_errors_are_one_line_without_traceback(cli: Cli, tmp_path: Path, data_dir: Path) -> None:
+    code, _, err = cli("services", "--data", tmp_path / "nothing")
+    assert code == 1
+    assert err.strip().splitlines() == [
+        f"error: {tmp_path / 'nothing'} is not a socialsight data directory; run "
+        "`socialsight init` first"
+    ]
+    code, _, err = cli("ingest", tmp_path / "missing.log", "--data", data_dir)
+    assert (code, err.strip()) == (1, f"error: {tmp_path / 'missing.log'}: no such file")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name\nx\n")
+    log = small_org_log(tmp_path / "a.log")
+    code, _, err = cli("ingest", log, "--data", data_dir, "--directory", bad)
+    assert code == 1 and "needs a header with 'user' and 'unit'" in err
+    assert "Traceback" not in err
+    code, _, err = cli("ingest", log, "--data", data_dir, "--format", "nope")
+    assert code == 1 and "unknown format 'nope'" in err
+
+
+def test_unreadable_and_unknown_files_are_refused(cli: Cli, data_dir: Path, tmp_path: Path) -> None:
+    junk = tmp_path / "notes.txt"
+    junk.write_text("hello\nthis is not a log\n")
+    code, _, err = cli("ingest", junk, "--data", data_dir)
+    assert code == 1
+    assert "refused" in err and "tried: squid" in err
+
+
+def test_usage_error_exits_2(cli: Cli) -> None:
+    assert cli("services", "--no-such-flag")[0] == 2
+
+
+def test_rejects_are_counted_and_shown_from_the_original(
+    cli: Cli, data_dir: Path, shared_data: Path
+) -> None:
+    mixed = shared_data / "usiem-squid" / "docker" / "logs.log"
+    code, out, err = cli("ingest", mixed, "--data", data_dir, "--format", "squid", "--json")
+    assert code == 0, err
+    summary = json.loads(out)
+    # 14 lines, 2 of them blank: every other line is a record or a counted reject.
+    assert summary["records"] + sum(summary["rejected"].values()) == 12
+    assert summary["rejected"]
+    code, out, _ = cli("rejects", "--data", data_dir, "--show", "--json")
+    payload = json.loads(out)
+    assert sum(c["lines"] for c in payload["counts"]) == sum(summary["rejected"].values())
+    first = payload["samples"][0]
+    original = mixed.read_text().splitlines()[first["line"] - 1]
+    assert first["text"] == original
+
+
+def test_status_lists_files(cli: Cli, data_dir: Path, tmp_path: Path) -> None:
+    log = small_org_log(tmp_path / "access.log")
+    cli("ingest", log, "--data", data_dir)
+    payload = json.loads(cli("status", "--data", data_dir, "--json")[1])
+    assert payload["events"] == 26
+    assert [(f["path"], f["lines"], f["events"]) for f in payload["files"]] == [(str(log), 26, 26)]
+
+
+def test_hostile_strings_are_not_markup_or_escapes(cli: Cli) -> None:
+    code, out, _ = cli("catalog", "lookup", "x[bold]y.example", "evil\x1b[31m.example")
+    assert code == 0
+    assert "x[bold]y.example" in out
+    assert "\x1b[31m" not in out
+
+
+def test_entry_point_runs_as_a_program(tmp_path: Path) -> None:
+    exe = Path(sys.executable).with_name("socialsight")
+    result = subprocess.run(
+        [str(exe), "init", "--data", str(tmp_path / "d")],
+        capture_output=True, text=True, env={**os.environ, "TZ": "America/Toronto"},
+        check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    result = subprocess.run(
+        [str(exe), "services", "--data", str(tmp_path / "missing")],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr

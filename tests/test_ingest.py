@@ -1,0 +1,224 @@
+"""The ingest pipeline end to end: ledger, rotation, atomicity, privacy, real Squid files."""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+
+from socialsight.ingest import Ingestor
+from socialsight.privacy.directory import load_directory
+from socialsight.store.store import BatchWriter, Store
+
+from factories import COMMS, LEGAL, small_org_directory, small_org_log, squid_line
+
+SQUID_FILES = [f"access{i}.log" for i in range(1, 5)]
+
+
+def _store(data_dir: Path) -> Store:
+    return Store.open(data_dir / "store")
+
+
+def _events(data_dir: Path) -> int:
+    return _store(data_dir).read_events(columns=["log.line"]).num_rows
+
+
+def test_small_org_is_pseudonymised_classified_and_unit_mapped(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    log = small_org_log(tmp_path / "access.log")
+    directory = load_directory(small_org_directory(tmp_path / "staff.csv"))
+    report = Ingestor(data_dir, directory).run([log])
+    assert (report.lines, report.records, dict(report.rejected)) == (26, 26, {})
+    events = _store(data_dir).read_events()
+    assert events.num_rows == 26
+    units = pc.value_counts(events["organization.unit"]).to_pylist()
+    assert {u["values"]: u["counts"] for u in units} == {"Communications": 20, "Legal": 6}
+    services = {s["values"]: s["counts"] for s in pc.value_counts(events["service.id"]).to_pylist()}
+    assert services == {"facebook": 14, "linkedin": 3, None: 9}
+    assert pc.count_distinct(events["person.pseudonym"]).as_py() == 9
+    assert set(events["log.format"].to_pylist()) == {"squid"}
+    assert events["url.original"].null_count == 26  # data minimisation
+    assert events["log.line"].to_pylist() == list(range(1, 27))
+
+
+def test_no_raw_identity_reaches_disk(data_dir: Path, tmp_path: Path) -> None:
+    log = small_org_log(tmp_path / "access.log")
+    directory = load_directory(small_org_directory(tmp_path / "staff.csv"))
+    Ingestor(data_dir, directory).run([log])
+    secrets = [*COMMS, *LEGAL, "10.1.0.1", "10.2.0.3"]
+    # Every byte of every file in the data directory ...
+    for path in data_dir.rglob("*"):
+        if path.is_file() and path.name != "secret.key":
+            blob = path.read_bytes()
+            for secret in secrets:
+                assert secret.encode() not in blob, (secret, path)
+    # ... and every decoded value: Parquet pages are compressed, so grep alone cannot see them.
+    for part in (data_dir / "store" / "events").rglob("*.parquet"):
+        table = pq.read_table(part)
+        for column in table.column_names:
+            text = " ".join(str(v) for v in table[column].to_pylist())
+            for secret in secrets:
+                assert secret not in text, (secret, part, column)
+    con = duckdb.connect(str(data_dir / "store" / "socialsight.duckdb"), read_only=True)
+    for (name,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall():
+        dump = str(con.execute(f'SELECT * FROM "{name}"').fetchall())
+        for secret in secrets:
+            assert secret not in dump, (secret, name)
+    con.close()
+
+
+def test_rerun_adds_nothing_and_appended_lines_are_read_once(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    log = small_org_log(tmp_path / "access.log")
+    first = Ingestor(data_dir).run([log])
+    assert first.records == 26 and first.files[0].status == "new"
+    again = Ingestor(data_dir).run([log])
+    assert (again.records, again.files[0].status) == (0, "unchanged")
+    from datetime import UTC, datetime
+
+    extra = squid_line(datetime(2026, 3, 12, 15, tzinfo=UTC), "10.9.9.9", "newbie", "GET",
+                       "http://www.youtube.com/watch")  # fmt: skip
+    with open(log, "a") as handle:
+        handle.write(extra + "\n")
+    appended = Ingestor(data_dir).run([log])
+    assert (appended.records, appended.files[0].status) == (1, "appended")
+    assert _events(data_dir) == 27
+    lines = _store(data_dir).read_events(columns=["log.line"])["log.line"].to_pylist()
+    assert sorted(lines) == list(range(1, 28))
+
+
+def test_partial_line_waits_for_its_newline(data_dir: Path, tmp_path: Path) -> None:
+    log = small_org_log(tmp_path / "access.log")
+    text = log.read_text()
+    cut = text.rfind("\n", 0, len(text) - 1) + 20
+    log.write_text(text[:cut])
+    first = Ingestor(data_dir).run([log])
+    assert first.records == 25
+    assert "last line incomplete" in first.files[0].note
+    log.write_text(text)
+    assert Ingestor(data_dir).run([log]).records == 1
+    assert _events(data_dir) == 26
+
+
+def test_rotation_rename_compress_and_copy_are_not_read_twice(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    log = small_org_log(logs / "access.log")
+    Ingestor(data_dir).run([logs])
+    # logrotate: access.log -> access.log.1 -> access.log.1.gz, and a new access.log.
+    os.rename(log, logs / "access.log.1")
+    renamed = Ingestor(data_dir).run([logs])
+    assert [(f.status, f.records) for f in renamed.files] == [("unchanged", 0)]
+    with open(logs / "access.log.1", "rb") as src:
+        (logs / "access.log.1.gz").write_bytes(gzip.compress(src.read()))
+    (logs / "access.log.1").unlink()
+    from datetime import UTC, datetime
+
+    fresh = squid_line(datetime(2026, 3, 13, 15, tzinfo=UTC), "10.9.9.8", "fresh", "GET",
+                       "http://www.reddit.com/")  # fmt: skip
+    (logs / "access.log").write_text(fresh + "\n")
+    shutil.copy(logs / "access.log.1.gz", tmp_path / "copy-of-old.gz")
+    rotated = Ingestor(data_dir).run([logs, tmp_path / "copy-of-old.gz"])
+    statuses = {Path(f.path).name: (f.status, f.records) for f in rotated.files}
+    assert statuses == {
+        "access.log": ("new", 1),
+        "access.log.1.gz": ("unchanged", 0),
+        "copy-of-old.gz": ("unchanged", 0),
+    }
+    assert _events(data_dir) == 27
+
+
+def test_truncated_file_is_detected_and_read_from_the_start(data_dir: Path, tmp_path: Path) -> None:
+    log = small_org_log(tmp_path / "access.log")
+    Ingestor(data_dir).run([log])
+    from datetime import UTC, datetime
+
+    other = squid_line(datetime(2026, 3, 14, 15, tzinfo=UTC), "10.9.9.7", "later", "GET",
+                       "http://en.wikipedia.org/")  # fmt: skip
+    log.write_text(other + "\n")  # copytruncate, then one new line
+    report = Ingestor(data_dir).run([log])
+    assert [(f.status, f.records) for f in report.files] == [("replaced", 1)]
+    states = sorted(f.state for f in _store(data_dir).files())
+    assert states == ["active", "replaced"]
+    assert _events(data_dir) == 27
+
+
+def test_crash_before_commit_leaves_nothing_and_rerun_completes(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = small_org_log(tmp_path / "access.log")
+    real_commit = BatchWriter.commit
+
+    def crash(self: BatchWriter, *args: object, **kwargs: object) -> object:
+        # Parts are fully written and renamed into place: the worst moment to die.
+        for writer, temporary, final in self._writers.values():
+            writer.close()
+            os.replace(temporary, final)
+        self._writers.clear()
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(BatchWriter, "commit", crash)
+    with pytest.raises(KeyboardInterrupt):
+        Ingestor(data_dir).run([log])
+    orphans = list((data_dir / "store" / "events").rglob("*.parquet"))
+    assert orphans, "the simulated crash should have left parts on disk"
+    assert _events(data_dir) == 0  # readers never see an uncommitted batch
+    monkeypatch.setattr(BatchWriter, "commit", real_commit)
+    report = Ingestor(data_dir).run([log])
+    assert report.records == 26
+    assert _events(data_dir) == 26
+    assert not any(p in orphans for p in (data_dir / "store" / "events").rglob("*.parquet"))
+
+
+def test_batches_commit_progressively(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socialsight.ingest as ingest_module
+    import socialsight.sources as sources_module
+
+    monkeypatch.setattr(ingest_module, "BATCH_LINES", 10)
+    monkeypatch.setattr(sources_module, "CHUNK_BYTES", 1024)
+    log = small_org_log(tmp_path / "access.log")
+    Ingestor(data_dir).run([log])
+    con = duckdb.connect(str(data_dir / "store" / "socialsight.duckdb"), read_only=True)
+    batches = con.execute(
+        "SELECT line_from, line_to, records FROM batches ORDER BY line_from"
+    ).fetchall()
+    con.close()
+    assert len(batches) >= 2
+    assert batches[0][0] == 0 and batches[-1][1] == 26
+    assert sum(b[2] for b in batches) == 26
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(batches))
+
+
+def test_real_squid_samples(data_dir: Path, shared_data: Path) -> None:
+    folder = shared_data / "elastic-beats-filebeat" / "squid" / "log" / "test"
+    report = Ingestor(data_dir).run([folder / name for name in SQUID_FILES])
+    assert report.lines == 400
+    assert report.records + sum(report.rejected.values()) == 400
+    events = _store(data_dir).read_events()
+    hosts = dict(
+        zip(events["url.domain"].to_pylist(), events["service.id"].to_pylist(), strict=True)
+    )
+    # Known traffic in the real samples is classified to its service.
+    for host, service in hosts.items():
+        if host and (host.endswith("facebook.com") or host.endswith("fbcdn.net")):
+            assert service == "facebook", host
+        if host and host.endswith("hi5.com"):
+            assert service == "hi5", host
+        if host and (host.endswith("youtube.com") or host.endswith("ytimg.com")):
+            assert service == "youtube", host
+        if host == "docs.google.com" or (host and host.endswith(".docs.google.com")):
+            assert service == "google-docs", host
+    assert {"facebook", "hi5", "youtube", "google-docs"} <= set(hosts.values())
