@@ -169,3 +169,61 @@ def test_entry_point_runs_as_a_program(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
+
+
+def test_organisation_catalog_override_applies_to_lookup_and_ingest(
+    cli: Cli, data_dir: Path, tmp_path: Path
+) -> None:
+    override = data_dir / "our-services.toml"
+    override.write_text(
+        '[categories]\nintranet = "Our own services"\n\n'
+        '[[service]]\nid = "news-portal"\nname = "Our news portal"\ncategory = "intranet"\n'
+        'owner = "Us"\nleaning = "business"\ndomains = ["example-news.ca"]\n'
+    )
+    config = data_dir / "socialsight.toml"
+    config.write_text(
+        config.read_text().replace("overrides = []", 'overrides = ["our-services.toml"]')
+    )
+    code, out, _ = cli("catalog", "lookup", "www.example-news.ca", "--data", data_dir, "--json")
+    assert code == 0
+    (row,) = json.loads(out)
+    assert (row["service"], row["category"], row["rule"]) == (
+        "news-portal", "intranet", "example-news.ca",
+    )  # fmt: skip
+    cli("ingest", small_org_log(tmp_path / "access.log"), "--data", data_dir)
+    payload = json.loads(cli("services", "--data", data_dir, "--json")[1])
+    assert ("news-portal", 9) in [(r["service"], r["people"]) for r in payload["rows"]]
+    assert json.loads(cli("unknown", "--data", data_dir, "--json")[1])["rows"] == []
+    # A broken override is one clear line.
+    override.write_text("[[service]]\nid = 'x'\n")
+    code, _, err = cli("catalog", "list", "--data", data_dir)
+    assert code == 1 and "our-services.toml" in err and "Traceback" not in err
+
+
+def test_simulate_then_ingest_end_to_end(cli: Cli, data_dir: Path, tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    outage = "facebook@2026-03-03T10:00/2h"
+    code, out, err = cli("simulate", "--out", logs, "--days", "3", "--people", "60",
+                         "--seed", "3", "--outage", outage, "--json")  # fmt: skip
+    assert code == 0, err
+    info = json.loads(out)
+    assert info["people"] == 60 and info["days"] == 3
+    assert info["outages"] == ["facebook@2026-03-03T15:00:00.000Z/2026-03-03T17:00:00.000Z"]
+    truth = json.loads((logs / "truth.json").read_text())
+    assert truth["outages"][0]["service"] == "facebook"
+    code, out, err = cli("ingest", logs / "access.log", "--data", data_dir,
+                         "--directory", logs / "directory.csv", "--json")  # fmt: skip
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["lines"] == info["lines"]
+    # Only the planted over-long hostile line is not an access record.
+    assert summary["rejected"] == {"too-long": 1}
+    rows = json.loads(cli("services", "--data", data_dir, "--json")[1])["rows"]
+    assert {"facebook", "outlook-web", "google-search"} <= {r["service"] for r in rows}
+
+
+def test_simulate_rejects_bad_options(cli: Cli, tmp_path: Path) -> None:
+    code, _, err = cli("simulate", "--out", tmp_path / "x", "--outage", "facebook@noon")
+    assert code == 1 and err.startswith("error:") and "Traceback" not in err
+    code, _, err = cli("simulate", "--out", tmp_path / "x", "--people", "3")
+    assert code == 1 and "people must be between" in err

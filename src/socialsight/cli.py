@@ -586,6 +586,99 @@ def _catalog(data: Path | None) -> Any:
     return load_catalog(overrides)
 
 
+@app.command()
+def simulate(
+    out: Annotated[Path, typer.Option("--out", help="Folder for the logs and the truth file.")],
+    days: Annotated[int, typer.Option(help="Days to simulate.")] = 30,
+    people: Annotated[int, typer.Option(help="People in the organisation.")] = 3000,
+    seed: Annotated[int, typer.Option(help="Random seed: same seed, same bytes.")] = 7,
+    start: Annotated[
+        str | None, typer.Option(help="First local day, YYYY-MM-DD (default 2026-03-02).")
+    ] = None,
+    timezone: Annotated[str, typer.Option(help="IANA time zone of the organisation.")] = (
+        "America/Toronto"
+    ),
+    format: Annotated[str, typer.Option("--format", help="Log format to write.")] = "squid",
+    outage: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="SERVICE@LOCAL-START/LENGTH, e.g. facebook@2026-03-11T10:00/6h; repeatable.",
+        ),
+    ] = None,
+    no_outage: Annotated[bool, typer.Option("--no-outage", help="Plant no outage.")] = False,
+    json_out: JsonOption = False,
+) -> None:
+    """Write the logs of a simulated provincial ministry, with a truth file of planted facts.
+
+    The folder gets the log, directory.csv (user,unit), declared-uses.csv and truth.json (the
+    planted outage, abusers, adoption, undeclared dependency and hostile lines).
+
+    Example: socialsight simulate --out demo-logs --days 30 --people 3000 --seed 7
+    """
+    from socialsight.simulate import OutageSpec, SimulationConfig
+    from socialsight.simulate import simulate as run_simulation
+
+    if outage and no_outage:
+        raise SocialsightError("--outage and --no-outage cannot be used together")
+    try:
+        first_day = date.fromisoformat(start) if start else date(2026, 3, 2)
+    except ValueError:
+        raise SocialsightError(f"--start {start!r} is not a date YYYY-MM-DD") from None
+    outages: tuple[Any, ...] | None = None
+    if no_outage:
+        outages = ()
+    elif outage:
+        outages = tuple(OutageSpec.parse(text, timezone) for text in outage)
+    formats.get(format)
+    config = SimulationConfig(
+        days=days, people=people, seed=seed, start=first_day, timezone=timezone,
+        format=format, outages=outages,
+    )  # fmt: skip
+    bar = Progress(
+        TextColumn("simulating"), BarColumn(),
+        TextColumn("day {task.completed:.0f}/{task.total:.0f}"),
+        TimeRemainingColumn(), console=stderr(), disable=json_out or not stderr().is_terminal,
+        transient=True,
+    )  # fmt: skip
+    with bar:
+        task = bar.add_task("simulate", total=days)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        summary = run_simulation(config, out, progress)
+    info = {
+        "out": str(summary.out_dir),
+        "files": [str(f) for f in summary.files],
+        "lines": summary.lines,
+        "bytes": summary.bytes_written,
+        "people": summary.people,
+        "units": summary.units,
+        "days": summary.days,
+        "working_days": summary.working_days,
+        "format": summary.format,
+        "hostile_lines": summary.hostile_lines,
+        "outages": list(summary.outages),
+        "truth": str(summary.truth_path),
+        "directory": str(summary.directory_path),
+        "declared_uses": str(summary.declared_path),
+    }
+    if json_out:
+        print_json(info)
+        return
+    console = stdout()
+    console.print(
+        f"Simulated {summary.people:,} people in {len(summary.units)} units over "
+        f"{summary.days} days ({summary.working_days} working): {summary.lines:,} lines of "
+        f"{summary.format} in {', '.join(str(f) for f in summary.files)}"
+    )
+    for text in summary.outages:
+        console.print(Text(f"  planted outage: {text}"))
+    console.print(f"  directory      {summary.directory_path}")
+    console.print(f"  declared uses  {summary.declared_path}")
+    console.print(f"  truth file     {summary.truth_path}")
+
+
 @app.command("formats")
 def formats_cmd(json_out: JsonOption = False) -> None:
     """The log formats socialsight reads.
