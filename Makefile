@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 DEMO   ?= demo
+DEMO_PEOPLE ?= 1000
+DEMO_DAYS   ?= 30
 
 .PHONY: demo test lint types unit bench clean venv
 
@@ -28,7 +30,7 @@ unit: venv
 	TZ=America/Toronto $(BIN)/python -m pytest -q
 
 demo: venv
-	$(BIN)/python tools/demo.py --data $(DEMO)/socialsight-data --logs $(DEMO)/logs
+	$(BIN)/python tools/demo.py --data $(DEMO)/socialsight-data --logs $(DEMO)/logs --people $(DEMO_PEOPLE) --days $(DEMO_DAYS)
 
 bench: venv
 	$(BIN)/python tools/bench.py

@@ -222,3 +222,21 @@ def test_real_squid_samples(data_dir: Path, shared_data: Path) -> None:
         if host == "docs.google.com" or (host and host.endswith(".docs.google.com")):
             assert service == "google-docs", host
     assert {"facebook", "hi5", "youtube", "google-docs"} <= set(hosts.values())
+
+
+def test_keep_urls_keeps_the_url_but_never_credentials(data_dir: Path, tmp_path: Path) -> None:
+    config = data_dir / "socialsight.toml"
+    config.write_text(config.read_text().replace("keep_urls = false", "keep_urls = true"))
+    from datetime import UTC, datetime
+
+    when = datetime(2026, 3, 10, 15, tzinfo=UTC)
+    log = tmp_path / "access.log"
+    log.write_text(
+        squid_line(when, "10.0.0.1", "ann", "GET", "ftp://ann:hunter2@files.example.org/a.txt")
+        + "\n"
+        + squid_line(when, "10.0.0.1", "ann", "GET", "http://www.example.org/p?q=1")
+        + "\n"
+    )
+    Ingestor(data_dir).run([log])
+    urls = _store(data_dir).read_events(columns=["url.original"])["url.original"].to_pylist()
+    assert urls == ["ftp://files.example.org/a.txt", "http://www.example.org/p?q=1"]

@@ -24,7 +24,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, required=True)
     parser.add_argument("--logs", type=Path, required=True)
     parser.add_argument("--days", default="30")
-    parser.add_argument("--people", default="3000")
+    parser.add_argument("--people", default="1000")
     parser.add_argument("--seed", default="7")
     opts = parser.parse_args()
     logs, data = opts.logs, opts.data
@@ -32,7 +32,10 @@ def main() -> None:
         run("simulate", "--out", str(logs), "--days", opts.days, "--people", opts.people,
             "--seed", opts.seed)  # fmt: skip
     run("init", "--data", str(data), "--timezone", "America/Toronto")
-    run("ingest", str(logs), "--data", str(data), "--directory", str(logs / "directory.csv"))
+    run(
+        "ingest", str(logs / "access.log"), "--data", str(data),
+        "--directory", str(logs / "directory.csv"),
+    )  # fmt: skip
     run("services", "--data", str(data))
     run("unknown", "--data", str(data), "--limit", "15")
     print(

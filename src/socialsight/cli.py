@@ -97,6 +97,13 @@ def safe(value: Any) -> Text:
     return Text(text)
 
 
+def _local(value: datetime | None, zone: str) -> datetime | None:
+    """A stored UTC time as wall-clock time in the configured zone, for display."""
+    from zoneinfo import ZoneInfo
+
+    return value.astimezone(ZoneInfo(zone)) if value is not None else None
+
+
 def human_bytes(value: int | None) -> Text:
     if value is None:
         return Text("-", style="dim")
@@ -370,7 +377,7 @@ def unknown(
         return
     table(
         "Unclassified domains",
-        ["domain", "people", "requests", "hosts", "bytes down", "last seen"],
+        ["domain", "people", "requests", "hosts", "bytes down", f"last seen ({settings.timezone})"],
         [
             [
                 safe(r["domain"] + (" (IP)" if r["is_ip"] else "")),
@@ -378,7 +385,7 @@ def unknown(
                 safe(r["requests"]),
                 safe(r["hosts"]),
                 human_bytes(r["bytes_down"]),
-                safe(r["last_seen"]),
+                safe(_local(r["last_seen"], settings.timezone)),
             ]
             for r in rows
         ],

@@ -314,16 +314,27 @@ class Ingestor:
             "host.is_ip": classified["host.is_ip"],
             "service.id": classified["service.id"],
             "service.category": classified["service.category"],
-            "url.original": records["url.original"] if keep_urls else pa.nulls(n, pa.string()),
-            "log.file.id": pa.array([entry.file_id] * n, pa.string())
-            if n
-            else pa.array([], pa.string()),
-            "log.format": pa.array([entry.format] * n, pa.string())
-            if n
-            else pa.array([], pa.string()),
+            "url.original": (
+                _without_credentials(records["url.original"]) if keep_urls else pa.nulls(n)
+            ),
+            "log.file.id": _constant(entry.file_id, n),
+            "log.format": _constant(entry.format, n),
             "log.line": records["log.line"],
         }
         return pa.table(columns).cast(EVENT_SCHEMA)
+
+
+# scheme://user:password@host -> scheme://host: a kept URL must not keep a password.
+_USERINFO = r"^([A-Za-z][A-Za-z0-9+.\-]*://)[^/?#@]*@"
+
+
+def _without_credentials(urls: pa.ChunkedArray | pa.Array) -> pa.Array:
+    return pc.replace_substring_regex(urls, pattern=_USERINFO, replacement=r"\1")
+
+
+def _constant(value: str, n: int) -> pa.Array:
+    """An array of n copies of one string, without building a Python list."""
+    return pc.fill_null(pa.nulls(n, pa.string()), value)
 
 
 def _count(rejects: pa.Table) -> dict[str, int]:
