@@ -408,10 +408,8 @@ def status(data: DataOption = None, json_out: JsonOption = False) -> None:
     rejected: dict[str, int] = {}
     for path, _reason, count in store.reject_summary():
         rejected[path] = rejected.get(path, 0) + count
-    events = store.read_events(columns=["log.file.id"])
-    per_file: dict[str, int] = {}
-    for file_id in events["log.file.id"].to_pylist():
-        per_file[file_id] = per_file.get(file_id, 0) + 1
+    per_file = store.events_per_file()
+    total_events = sum(per_file.values())
     rows = [
         {
             "file_id": f.file_id,
@@ -427,7 +425,7 @@ def status(data: DataOption = None, json_out: JsonOption = False) -> None:
         for f in files
     ]
     if json_out:
-        print_json({"files": rows, "events": events.num_rows})
+        print_json({"files": rows, "events": total_events})
         return
     table(
         "Files read",
@@ -445,7 +443,7 @@ def status(data: DataOption = None, json_out: JsonOption = False) -> None:
             for r in rows
         ],
     )
-    stdout().print(f"{events.num_rows:,} events stored")
+    stdout().print(f"{total_events:,} events stored")
 
 
 @app.command()

@@ -198,6 +198,14 @@ class Store:
         """Start a batch of events from one file."""
         return BatchWriter(self, file_id)
 
+    def events_per_file(self) -> dict[str, int]:
+        """file id -> events committed from it, from the ledger (no event is read)."""
+        with database.connect(self.db_path, read_only=True) as con:
+            rows = con.execute(
+                "SELECT file_id, sum(records)::BIGINT FROM batches GROUP BY file_id"
+            ).fetchall()
+        return {file_id: int(total) for file_id, total in rows}
+
     def reject_summary(self) -> list[tuple[str, str, int]]:
         """(file path, reason, lines) for every rejected line count, largest first."""
         with database.connect(self.db_path, read_only=True) as con:
