@@ -31,7 +31,6 @@ from socialsight.privacy.keys import load_key
 from socialsight.privacy.pseudonyms import Pseudonymiser
 from socialsight.schema import EVENT_SCHEMA
 from socialsight.sources import (
-    FINGERPRINT_BYTES,
     ReadState,
     compression_of,
     expand,
@@ -231,11 +230,7 @@ class Ingestor:
         report = FileReport(str(path), status, format=entry.format)
         state = ReadState()
         offset, line = entry.byte_offset, entry.lines
-        new_fp = (
-            (fingerprint(head), len(head))
-            if len(head) > entry.fingerprint_len and len(head) <= FINGERPRINT_BYTES
-            else None
-        )
+        new_fp = (fingerprint(head), len(head)) if len(head) > entry.fingerprint_len else None
         batch = self.store.batch(entry.file_id)
         batch_from, batch_line_from, batch_lines = offset, line, 0
         try:

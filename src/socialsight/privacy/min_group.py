@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import ibis.expr.types as ir
+import pyarrow.compute as pc
 
 from socialsight.config import check_min_group
 
@@ -34,13 +35,17 @@ class Grouped:
 
 
 def suppress_small_groups(expr: ir.Table, k: int, people: str = "people") -> Grouped:
-    """Execute a grouped expression, keeping only groups with ``people >= k``.
+    """Execute a grouped expression once, keeping only groups with ``people >= k``.
 
-    The count of suppressed groups is computed by the engine too, so that a suppressed row
-    never reaches Python.
+    The result holds one row per group (aggregates, never identities), so it is split in
+    Arrow rather than by running the aggregation a second time for the suppressed count.
     """
     check_min_group(k)
-    kept = expr.filter(expr[people] >= k)
-    suppressed = int(expr.filter(expr[people] < k).count().execute())
-    rows = kept.to_pyarrow().to_pylist()
-    return Grouped(rows=rows, min_group_size=k, suppressed_groups=suppressed)
+    table = expr.to_pyarrow()
+    large = pc.greater_equal(table[people], k).fill_null(False)
+    kept = table.filter(large)
+    return Grouped(
+        rows=kept.to_pylist(),
+        min_group_size=k,
+        suppressed_groups=table.num_rows - kept.num_rows,
+    )

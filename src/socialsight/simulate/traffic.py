@@ -156,7 +156,7 @@ def requests(
     local = start[visit] + offset
 
     host = _pick_hosts(svc, visit, n_visits, hosts, rng)
-    return _shape(day, person[visit], host, local, hosts, clock, rng)
+    return shape_requests(day, person[visit], host, local, hosts, clock, rng)
 
 
 def _pick_hosts(
@@ -188,7 +188,7 @@ def _pick_hosts(
     return host
 
 
-def _shape(
+def shape_requests(
     day: int,
     person: np.ndarray,
     host: np.ndarray,
@@ -197,7 +197,10 @@ def _shape(
     clock: LocalClock,
     rng: np.random.Generator,
 ) -> Batch:
-    """Method, URL, status, bytes and duration for requests to ``host`` at local times."""
+    """Method, URL, status, bytes and duration for requests to ``host`` at local times.
+
+    Also gives planted requests (abuse, hostile lines) the ordinary shape.
+    """
     total = len(host)
     svc = hosts.host_service[host]
     svcs = list(SERVICES.values())
@@ -289,16 +292,3 @@ def _shape(
         resp_bytes=np.round(resp).astype(np.int64),
         dur_ms=dur_ms,
     )
-
-
-def shape_requests(
-    day: int,
-    person: np.ndarray,
-    host: np.ndarray,
-    local: np.ndarray,
-    hosts: HostTable,
-    clock: LocalClock,
-    rng: np.random.Generator,
-) -> Batch:
-    """Public entry to give planted requests (abuse, hostile lines) the ordinary shape."""
-    return _shape(day, person, host, local, hosts, clock, rng)
