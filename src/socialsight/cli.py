@@ -304,14 +304,10 @@ def ingest(
         raise typer.Exit(1)
 
 
-def _events(data: Path | None) -> tuple[Any, Any]:
-    from socialsight.analytics.engine import events_table
-    from socialsight.store.store import Store
+def _insights(data: Path | None) -> Any:
+    from socialsight.insights import Insights
 
-    data_dir = resolve_data_dir(data)
-    settings = load_settings(data_dir)
-    store = Store.open(data_dir / STORE_NAME)
-    return settings, events_table(store)
+    return Insights.open(data)
 
 
 @app.command()
@@ -322,13 +318,7 @@ def services(data: DataOption = None, json_out: JsonOption = False) -> None:
 
     Example: socialsight services --json
     """
-    from socialsight.analytics.services import services as services_expr
-    from socialsight.privacy.min_group import suppress_small_groups
-
-    settings, events = _events(data)
-    grouped = suppress_small_groups(
-        services_expr(events, settings.timezone), settings.min_group_size
-    )
+    grouped = _insights(data).services()
     if json_out:
         print_json(grouped.as_json())
         return
@@ -364,16 +354,12 @@ def unknown(
 
     Example: socialsight unknown --limit 20
     """
-    from socialsight.analytics.unknown import unknown as unknown_expr
-    from socialsight.privacy.min_group import suppress_small_groups
-
-    settings, events = _events(data)
-    grouped = suppress_small_groups(unknown_expr(events), settings.min_group_size)
-    rows = grouped.rows[: max(limit, 0)]
+    insights = _insights(data)
+    settings = insights.settings
+    grouped = insights.unknown(limit)
+    rows = grouped.rows
     if json_out:
-        payload = grouped.as_json()
-        payload["rows"] = rows
-        print_json(payload)
+        print_json(grouped.as_json())
         return
     table(
         "Unclassified domains",
@@ -738,6 +724,21 @@ def main(argv: Sequence[str] | None = None) -> None:
         stderr().print("interrupted; everything committed so far is kept, rerun to continue")
         sys.exit(130)
 
+
+def _load_command_modules() -> None:
+    """Commands that live in ``socialsight/commands/<topic>.py`` register themselves on ``app``
+    when imported; every module of that package is imported here, after the helpers above
+    exist, so that adding a command group is adding one file."""
+    import importlib
+    import pkgutil
+
+    from socialsight import commands
+
+    for info in pkgutil.iter_modules(commands.__path__):
+        importlib.import_module(f"{commands.__name__}.{info.name}")
+
+
+_load_command_modules()
 
 if __name__ == "__main__":  # pragma: no cover
     main()

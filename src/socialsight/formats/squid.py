@@ -447,3 +447,6 @@ def _render(records: pa.Table) -> pa.Array:
         _token(_escape(col("http.response.mime_type"))),
     ]
     return pc.binary_join_element_wise(*fields, " ")
+
+
+FORMATS = (SquidNative,)
