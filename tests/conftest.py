@@ -3,9 +3,12 @@ time-zone conversion cannot hide behind a UTC machine."""
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -57,3 +60,42 @@ def _no_data_env(monkeypatch: pytest.MonkeyPatch) -> None:
     # A developer's own $SOCIALSIGHT_DATA must never leak into the tests.
     monkeypatch.delenv("SOCIALSIGHT_DATA", raising=False)
     assert os.environ.get("TZ", "America/Toronto") != "UTC"
+
+
+@dataclass(frozen=True)
+class SimulatedOrg:
+    """A simulated organisation, ingested once per test session (read-only for tests)."""
+
+    logs: Path
+    """Where the simulator wrote access.log, directory.csv, declared-uses.csv, truth.json."""
+    data: Path
+    """The initialised, ingested data directory (k = 5, America/Toronto)."""
+    truth: dict[str, Any]
+
+
+# 400 people over the default 30 days (about 850k lines): big enough for every planted fact
+# and a baseline per hour of the week, small enough to build in seconds.
+SIMULATED_PEOPLE = 400
+
+
+@pytest.fixture(scope="session")
+def simulated_org(tmp_path_factory: pytest.TempPathFactory) -> SimulatedOrg:
+    """The simulator's organisation (seed 7, planted Facebook outage), ingested with its
+    directory and declared-use register. Tests must not write to it; copy it if needed."""
+    from socialsight.config import KEY_NAME, STORE_NAME, write_default_config
+    from socialsight.ingest import Ingestor
+    from socialsight.privacy.directory import load_directory
+    from socialsight.privacy.keys import create_key
+    from socialsight.simulate import SimulationConfig, simulate
+    from socialsight.store.store import Store
+
+    root = tmp_path_factory.mktemp("simulated-org")
+    logs, data = root / "logs", root / "data"
+    simulate(SimulationConfig(people=SIMULATED_PEOPLE, seed=7), logs)
+    data.mkdir()
+    write_default_config(data, "America/Toronto", 5)
+    create_key(data / KEY_NAME)
+    Store.create(data / STORE_NAME)
+    Ingestor(data, directory=load_directory(logs / "directory.csv")).run([logs / "access.log"])
+    truth: dict[str, Any] = json.loads((logs / "truth.json").read_text())
+    return SimulatedOrg(logs=logs, data=data, truth=truth)
