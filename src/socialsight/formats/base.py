@@ -33,6 +33,8 @@ class LogFormat(abc.ABC):
     """Registry name, used by ``--format`` (e.g. ``squid``)."""
     title: ClassVar[str]
     """Human title for docs and messages (e.g. ``Squid native access.log``)."""
+    provides: ClassVar[frozenset[str]] = frozenset()
+    """The ``RECORD_SCHEMA`` fields this format can fill (the docs' capability matrix)."""
 
     @classmethod
     @abc.abstractmethod

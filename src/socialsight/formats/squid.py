@@ -125,6 +125,14 @@ class SquidNative(LogFormat):
 
     name: ClassVar[str] = "squid"
     title: ClassVar[str] = "Squid native access.log"
+    provides: ClassVar[frozenset[str]] = frozenset(
+        {
+            "@timestamp", "event.duration_ms", "source.address", "event.action",
+            "event.outcome", "http.response.status_code", "http.response.bytes",
+            "http.request.method", "url.original", "url.domain", "destination.port",
+            "user.name", "http.response.mime_type",
+        }
+    )  # fmt: skip
 
     @classmethod
     def sniff(cls, lines: Sequence[str]) -> float:
