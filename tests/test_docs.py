@@ -23,6 +23,12 @@ def test_schema_doc_is_current() -> None:
     assert (ROOT / "docs" / "schema.md").read_text() == expected, "run tools/gen_docs.py"
 
 
+def test_formats_doc_is_current() -> None:
+    expected = _gen_docs().formats_markdown()  # type: ignore[attr-defined]
+    path = ROOT / "docs" / "formats" / "README.md"
+    assert path.read_text() == expected, "run tools/gen_docs.py"
+
+
 def test_every_field_is_described_and_no_raw_identity_is_stored() -> None:
     for schema in (EVENT_SCHEMA, RECORD_SCHEMA):
         for field in schema:
