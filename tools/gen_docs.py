@@ -64,7 +64,8 @@ def formats_markdown() -> str:
         "|---|---|---|",
     ]
     for name, cls in registry.items():
-        doc = f"[{name}.md]({name}.md)" if (ROOT / "docs" / "formats" / f"{name}.md").exists() else ""
+        page = ROOT / "docs" / "formats" / f"{name}.md"
+        doc = f"[{name}.md]({name}.md)" if page.exists() else ""
         lines.append(f"| `{name}` | {cls.title} | {doc} |")
     lines += [
         "",
