@@ -56,8 +56,11 @@ def render(result: ParseResult) -> str:
 
 
 def parse_file(path: Path) -> ParseResult:
-    """Parse one golden log with the format named by its directory, as one chunk."""
-    parser = formats.get(path.parent.name)()
+    """Parse one golden log with the format named by its directory, as one chunk; a
+    ``<scenario>.mapping.toml`` beside it is passed as the format's ``mapping`` option."""
+    mapping = path.with_suffix(".mapping.toml")
+    options = {"mapping": str(mapping)} if mapping.exists() else {}
+    parser = formats.get(path.parent.name).configured(options)
     return parser.parse(pa.array(read_lines(path), pa.string()), first_line=1)
 
 

@@ -131,6 +131,7 @@ def test_access1_hi5_lines() -> None:
         "@timestamp": utc(2006, 9, 8, 4, 22, 17, 481000),
         "user.name": None,
         "source.address": "10.105.47.218",
+        "organization.unit": None,
         "http.request.method": "GET",
         "url.domain": "hi5.com",
         "destination.port": 80,
@@ -225,6 +226,7 @@ def test_access4_ipv6_client_and_docs() -> None:
         "@timestamp": utc(2015, 5, 18, 16, 34, 16, 793000),
         "user.name": None,
         "source.address": "::1",
+        "organization.unit": None,
         "http.request.method": "CONNECT",
         "url.domain": "0.docs.google.com",
         "destination.port": 443,
@@ -548,6 +550,7 @@ def test_write_shapes() -> None:
         _record(
             **{
                 "source.address": "::1",
+                "organization.unit": None,
                 "http.request.method": "CONNECT",
                 "url.domain": "2001:db8::1",
                 "destination.port": 443,

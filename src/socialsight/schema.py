@@ -77,6 +77,11 @@ RECORD_SCHEMA = pa.schema(
             pa.string(),
             "Raw client address as logged (memory only, never stored).",
         ),
+        _field(
+            "organization.unit",
+            pa.string(),
+            "Unit named by the log source itself, used when the directory has no entry.",
+        ),
         *_COMMON_TRAFFIC,
         _field(
             "url.original",

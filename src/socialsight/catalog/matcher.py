@@ -5,8 +5,9 @@ host down to its last two labels against a dict of catalog domains, so ``docs.go
 (google-docs) beats ``google.com`` (google-search) and ``notfacebook.com`` never matches
 ``facebook.com``. The cost is one dict look-up per label, whatever the catalog size.
 
-IP literals are flagged and never given to tldextract; classifying them by address range is a
-later step (see :meth:`Matcher.lookup`, the seam is ``is_ip`` plus the reason).
+IP literals are flagged (``host.is_ip``) and never given to tldextract; an IPv4 literal inside
+a known network of a service (:mod:`socialsight.catalog.ipranges`) gets that service with the
+rule ``ip-range``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import tldextract
 
+from socialsight.catalog.ipranges import IPV4, IpRanges, bundled_ranges
 from socialsight.catalog.model import Catalog
 
 # Building the extractor parses the bundled Public Suffix List (tens of ms): do it once.
@@ -87,9 +89,11 @@ class Matcher:
     True
     """
 
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: Catalog, ranges: IpRanges | None = None) -> None:
         self.catalog = catalog
         self._index = catalog.domain_index()
+        # Only ranges of services this catalog has (an override may remove one).
+        self.ranges = (ranges or bundled_ranges()).restricted_to(catalog.services)
         # Hosts repeat a lot across batches. The cache is bounded (cleared when full) so that
         # hostile input, millions of random subdomains, cannot grow memory without limit.
         self._cache: dict[str, Match] = {}
@@ -111,8 +115,8 @@ class Matcher:
     def _lookup(self, raw: str) -> Match:
         host = normalise_host(raw)
         if _ip_literal(host):
-            # Seam for IP-range classification (a later issue): is_ip and this reason.
-            return Match(host, None, None, None, None, None, True, "IP literal; no address rule")
+            hit = self.ranges.find_one(host)
+            return self._ip_match(host, hit.service_id if hit else None, hit.cidr if hit else None)
         labels = host.split(".")
         for i in range(len(labels)):
             suffix = ".".join(labels[i:])
@@ -136,6 +140,21 @@ class Matcher:
             else "unknown; no registered domain under the Public Suffix List"
         )
         return Match(host, None, None, None, None, registered, False, reason)
+
+    def _ip_match(self, host: str, service_id: str | None, cidr: str | None) -> Match:
+        if service_id is None:
+            return Match(host, None, None, None, None, None, True, "IP literal; no address rule")
+        service = self.catalog.services[service_id]
+        return Match(
+            host=host,
+            service_id=service_id,
+            service_name=service.name,
+            category=service.category,
+            rule="ip-range",
+            registered_domain=None,
+            is_ip=True,
+            reason=f"address range {cidr} of {service_id}",
+        )
 
     @staticmethod
     def _registered(host: str) -> str | None:
@@ -163,7 +182,21 @@ class Matcher:
         if not (pa.types.is_string(hosts.type) or pa.types.is_large_string(hosts.type)):
             hosts = hosts.cast(pa.string())
         uniques = pc.unique(hosts).drop_null()
-        matches = [self.lookup(h) for h in uniques.to_pylist()]
+        # Plain IPv4 literals (firewall logs can hold many distinct ones) are looked up in
+        # the ranges in one vectorised call; every other host goes through lookup().
+        is_v4 = pc.match_substring_regex(uniques, IPV4)
+        v4 = uniques.filter(is_v4)
+        hits = self.ranges.find(v4)
+        by_v4 = {
+            h: self._ip_match(h, sid, cidr)
+            for h, sid, cidr in zip(
+                v4.to_pylist(),
+                hits.column("service.id").to_pylist(),
+                hits.column("cidr").to_pylist(),
+                strict=True,
+            )
+        }
+        matches = [by_v4.get(h) or self.lookup(h) for h in uniques.to_pylist()]
         positions = pc.index_in(hosts, value_set=uniques)
         ids = pa.array([m.service_id for m in matches], pa.string())
         cats = pa.array([m.category for m in matches], pa.string())

@@ -41,6 +41,11 @@ def names() -> list[str]:
     return list(registry())
 
 
+def detectable() -> list[type[LogFormat]]:
+    """The formats that auto-detection tries, in name order."""
+    return [cls for cls in registry().values() if cls.detectable]
+
+
 def get(name: str) -> type[LogFormat]:
     """The format class registered under ``name``.
 
@@ -60,7 +65,7 @@ def detect(sample: Sequence[str]) -> type[LogFormat] | None:
     if not lines:
         return None
     best: tuple[float, type[LogFormat]] | None = None
-    for cls in registry().values():
+    for cls in detectable():
         score = cls.sniff(lines)
         if score >= DETECT_THRESHOLD and (best is None or score > best[0]):
             best = (score, cls)

@@ -9,11 +9,13 @@ pipeline creates one instance per file, so a format that needs state across chun
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
 import pyarrow as pa
+
+from socialsight.errors import InputError
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,18 @@ class LogFormat(abc.ABC):
     """Human title for docs and messages (e.g. ``Squid native access.log``)."""
     provides: ClassVar[frozenset[str]] = frozenset()
     """The ``RECORD_SCHEMA`` fields this format can fill (the docs' capability matrix)."""
+    detectable: ClassVar[bool] = True
+    """False for formats read only when named with ``--format`` (they are not sniffed)."""
+
+    @classmethod
+    def configured(cls, options: Mapping[str, str]) -> LogFormat:
+        """A parser built with user options (``socialsight ingest --mapping FILE`` gives
+        ``{"mapping": FILE}``). Formats without options accept only an empty mapping; a format
+        that needs options (``generic``) overrides this and raises ``InputError`` when they
+        are missing or invalid."""
+        if options:
+            raise InputError(f"format {cls.name} takes no options ({', '.join(sorted(options))})")
+        return cls()
 
     @classmethod
     @abc.abstractmethod
@@ -49,6 +63,17 @@ class LogFormat(abc.ABC):
         rejects carry absolute line numbers. Empty lines are skipped silently (they are not
         records and carry nothing). Must be vectorised: no per-line Python loop.
         """
+
+    def state(self) -> str | None:
+        """What a new instance needs to go on reading this file where this one stopped (the
+        header in force for W3C, Zeek TSV or CSV), or None for formats without such state.
+        Ingest keeps it in the ledger with every committed batch, so that lines appended to a
+        file after its header was read are parsed with that header."""
+        return None
+
+    def restore(self, state: str) -> None:
+        """Take up the :meth:`state` saved by an earlier instance on the same file."""
+        del state  # stateless formats have nothing to take up
 
     @classmethod
     @abc.abstractmethod

@@ -194,6 +194,7 @@ class Renderer:
             pa.array(batch.ts_ms * 1000, pa.int64()).cast(RECORD_SCHEMA.field(0).type),
             self._user.take(pa.array(batch.person)),
             self._address.take(pa.array(batch.person)),
+            pa.nulls(len(batch), pa.string()),  # organization.unit: the directory gives it
             self._method.take(pa.array(batch.method)),
             self._domain.take(self._url_host.take(url)),
             self._port.take(url),
