@@ -32,6 +32,8 @@ unit: venv
 demo: venv
 	$(BIN)/python tools/demo.py --data $(DEMO)/socialsight-data --logs $(DEMO)/logs --people $(DEMO_PEOPLE) --days $(DEMO_DAYS)
 
+# Ingest speed against GoAccess and `wc -l` on 1M and 10M simulated Squid lines (minutes;
+# not part of `make test`). Writes bench/results.json; logs are cached in bench/data/.
 bench: venv
 	$(BIN)/python tools/bench.py
 

@@ -1,102 +1,358 @@
-"""`make bench`: throughput figures, each compared with a floor measured in the same run.
+"""`make bench`: socialsight ingest against GoAccess and the `wc -l` floor, in one session.
 
-The machines are shared and noisy, so absolute seconds mean little; the ratios against a
-floor computed in the same process, on the same data, are what to compare across runs.
+What it does (issue #6):
 
-- simulate: lines/s writing the demo organisation's Squid log.
-- parse:    lines/s of the vectorised Squid parser vs a per-line Python regex parser (the floor
-            any Python log tool starts from).
-- ingest:   lines/s of the whole pipeline (parse, classify, pseudonymise, Parquet, ledger).
-- services: seconds for the `services` analytics over the ingested events.
+1. Generates Squid native logs of 1M and 10M lines with the simulator (cached under
+   ``bench/data/``, which git ignores): a simulated organisation large enough for the size,
+   cut to exactly that many lines, with its directory file.
+2. On each file, median of ``--runs`` runs (3 by default) of: ``wc -l`` (the floor), GoAccess in
+   Squid mode writing its HTML report, and ``socialsight ingest`` into a fresh data directory.
+   Each is timed as a separate process by GNU time: wall seconds, user + system CPU, and the
+   peak resident memory (the largest process of the tree; the ingest is one process whose
+   threads share it).
+3. On the smallest file: re-ingesting the unchanged file, and ingesting after 1 % more lines
+   were appended (cost should follow the new bytes).
+4. The analytics of the largest store (services, dependencies, outages through
+   :class:`socialsight.insights.Insights`), median of ``--analytics-runs`` (1 by default).
+5. Per-format parse throughput from ``tools/bench_formats.py`` when it exists.
+
+It prints a table and writes the same figures to ``bench/results.json``. The machine is
+shared and figures move with its load: compare the ratios measured in the same run.
+
+    python tools/bench.py                 # 1M and 10M lines, 3 runs each
+    python tools/bench.py --sizes 1m --runs 1
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import re
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
-import pyarrow as pa
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "bench" / "data"
+RESULTS = ROOT / "bench" / "results.json"
+BIN = Path(sys.executable).parent
+SOCIALSIGHT = str(BIN / "socialsight")
+TIME = "/usr/bin/time"
 
-from socialsight import formats
-from socialsight.analytics.engine import events_table
-from socialsight.analytics.services import services
-from socialsight.cli import main as cli_main
-from socialsight.ingest import Ingestor
-from socialsight.privacy.directory import load_directory
-from socialsight.simulate import SimulationConfig, simulate
-from socialsight.store.store import Store
+# GoAccess's predefined SQUID format expects syslog-prefixed lines; this is the native file.
+# %~ skips the padding before the elapsed time; %e is the user, %M the mime type.
+GOACCESS_FORMAT = "%x.%^ %~%L %h %^/%s %b %m %U %e %^ %M"
 
-_NAIVE = re.compile(
-    r"^(\d+\.\d+)\s+(\d+)\s+(\S+)\s+(\S+)/(\d{3})\s+(\d+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)/(\S+)\s+(\S+)"
-)
-
-
-def naive_parse(lines: list[str]) -> int:
-    """A per-line regex parse into Python tuples: the floor."""
-    parsed = 0
-    for line in lines:
-        match = _NAIVE.match(line)
-        if match:
-            url = match.group(7)
-            host = url.split("/")[2] if "://" in url else url.split(":")[0]
-            _ = (float(match.group(1)), int(match.group(5)), int(match.group(6)), host.lower())
-            parsed += 1
-    return parsed
+# Simulated people per million lines wanted (about 2,100 lines a person over 30 days).
+PEOPLE_PER_MILLION = 500
+SIZES = {"1m": 1_000_000, "10m": 10_000_000}
 
 
-def timed(label: str, fn: object, *args: object) -> tuple[float, object]:
-    start = time.perf_counter()
-    result = fn(*args)  # type: ignore[operator]
-    seconds = time.perf_counter() - start
-    return seconds, result
+@dataclass
+class Measure:
+    """One tool on one file: the median run, and every run's wall seconds."""
+
+    tool: str
+    file: str
+    lines: int
+    megabytes: float
+    seconds: float
+    lines_per_s: float
+    mb_per_s: float
+    peak_rss_mb: float
+    cpu_percent: float
+    """(user + system) / wall / cores, in percent: 100 means every core busy."""
+    runs: list[float]
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# -- data ------------------------------------------------------------------------------------
+def bench_file(size: str) -> tuple[Path, Path]:
+    """The cached log of ``size`` lines and its directory file, generated when missing."""
+    lines = SIZES[size]
+    log_path = DATA / f"squid-{size}.log"
+    directory = DATA / f"squid-{size}-directory.csv"
+    if log_path.is_file() and directory.is_file():
+        return log_path, directory
+    from socialsight.simulate import SimulationConfig, simulate
+
+    DATA.mkdir(parents=True, exist_ok=True)
+    people = max(50, PEOPLE_PER_MILLION * lines // 1_000_000)
+    log(f"generating {lines:,} lines with the simulator ({people} people, 30 days) ...")
+    with tempfile.TemporaryDirectory(dir=DATA) as tmp:
+        summary = simulate(SimulationConfig(people=people, days=30, seed=11), Path(tmp))
+        if summary.lines < lines:
+            raise SystemExit(f"the simulation wrote {summary.lines:,} lines, fewer than {lines:,}")
+        partial = log_path.with_suffix(".part")
+        with open(Path(tmp) / "access.log", "rb") as src, open(partial, "wb") as dst:
+            for _, line in zip(range(lines), src, strict=False):
+                dst.write(line)
+        shutil.copy(Path(tmp) / "directory.csv", directory)
+        # The lines after the cut feed the append test.
+        with (
+            open(Path(tmp) / "access.log", "rb") as src,
+            open(DATA / f"squid-{size}.more", "wb") as dst,
+        ):
+            for number, line in enumerate(src):
+                if number >= lines:
+                    dst.write(line)
+                if number >= lines + lines // 100:
+                    break
+        partial.rename(log_path)
+    return log_path, directory
+
+
+# -- timing ------------------------------------------------------------------------------------
+@dataclass
+class Run:
+    seconds: float
+    cpu_seconds: float
+    peak_rss_kb: int
+    stdout: str
+
+
+def timed(command: list[str]) -> Run:
+    """Run a command under GNU time; fail loudly if it fails."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
+        start = time.perf_counter()
+        done = subprocess.run(
+            [TIME, "-o", report.name, "-f", "%e %U %S %M", *command],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        wall = time.perf_counter() - start
+        if done.returncode != 0:
+            raise SystemExit(f"{' '.join(command)} failed ({done.returncode}):\n{done.stderr}")
+        fields = report.read().split()[-4:]
+    _, user, system, rss = fields
+    return Run(wall, float(user) + float(system), int(rss), done.stdout)
+
+
+def measure(tool: str, path: Path, lines: int, runs: list[Run]) -> Measure:
+    median = sorted(runs, key=lambda r: r.seconds)[len(runs) // 2]
+    size_mb = path.stat().st_size / 1e6
+    cores = os.cpu_count() or 1
+    return Measure(
+        tool=tool,
+        file=path.name,
+        lines=lines,
+        megabytes=round(size_mb, 1),
+        seconds=round(median.seconds, 3),
+        lines_per_s=round(lines / median.seconds),
+        mb_per_s=round(size_mb / median.seconds, 1),
+        peak_rss_mb=round(max(r.peak_rss_kb for r in runs) / 1024, 1),
+        cpu_percent=round(100 * median.cpu_seconds / median.seconds / cores),
+        runs=[round(r.seconds, 3) for r in runs],
+    )
+
+
+def ensure_goaccess() -> str:
+    found = shutil.which("goaccess")
+    if found:
+        return found
+    log("installing GoAccess from Debian ...")
+    subprocess.run(["apt-get", "install", "-y", "goaccess"], check=True, capture_output=True)
+    found = shutil.which("goaccess")
+    if not found:
+        raise SystemExit("GoAccess could not be installed")
+    return found
+
+
+def fresh_data(parent: Path) -> Path:
+    data = Path(tempfile.mkdtemp(prefix="sight-", dir=parent))
+    shutil.rmtree(data)
+    subprocess.run([SOCIALSIGHT, "init", "--data", str(data)], check=True, capture_output=True)
+    return data
+
+
+def ingest_command(data: Path, directory: Path, path: Path) -> list[str]:
+    return [SOCIALSIGHT, "ingest", "--data", str(data), "--directory", str(directory), "--json",
+            str(path)]  # fmt: skip
+
+
+# -- the benchmark -----------------------------------------------------------------------------
+def bench_size(size: str, runs: int, goaccess: str, work: Path) -> tuple[list[Measure], Path]:
+    path, directory = bench_file(size)
+    lines = SIZES[size]
+    results = []
+    log(f"{path.name}: wc -l")
+    wc = [timed(["wc", "-l", str(path)]) for _ in range(runs)]
+    results.append(measure("wc -l", path, lines, wc))
+    log(f"{path.name}: GoAccess x{runs}")
+    report = work / "goaccess.html"
+    ga_command = [
+        goaccess, str(path), f"--log-format={GOACCESS_FORMAT}", "--date-format=%s",
+        "--time-format=%s", "--no-global-config", "--no-progress", "-o", str(report),
+    ]  # fmt: skip
+    results.append(measure("goaccess", path, lines, [timed(ga_command) for _ in range(runs)]))
+    log(f"{path.name}: socialsight ingest x{runs}")
+    ingests = []
+    data = work / "none"
+    for number in range(runs):
+        if data.exists():
+            shutil.rmtree(data)
+        data = fresh_data(work)
+        run = timed(ingest_command(data, directory, path))
+        reported = json.loads(run.stdout)
+        if reported["lines"] != lines:
+            raise SystemExit(f"ingest read {reported['lines']} lines of {lines}")
+        ingests.append(run)
+        log(f"  run {number + 1}: {run.seconds:.2f} s")
+    results.append(measure("socialsight ingest", path, lines, ingests))
+    return results, data
+
+
+def incremental(work: Path) -> dict[str, Any]:
+    """Re-ingest of an unchanged file, then of the same file with 1 % more lines."""
+    path, directory = bench_file("1m")
+    copy = work / "growing.log"
+    shutil.copy(path, copy)
+    data = fresh_data(work)
+    subprocess.run(ingest_command(data, directory, copy), check=True, capture_output=True)
+    unchanged = timed(ingest_command(data, directory, copy))
+    more = (DATA / "squid-1m.more").read_bytes()
+    with open(copy, "ab") as handle:
+        handle.write(more)
+    appended = timed(ingest_command(data, directory, copy))
+    reported = json.loads(appended.stdout)
+    shutil.rmtree(data)
+    return {
+        "unchanged_seconds": round(unchanged.seconds, 3),
+        "appended_lines": reported["lines"],
+        "appended_bytes": len(more),
+        "appended_seconds": round(appended.seconds, 3),
+    }
+
+
+def analytics(data: Path, runs: int) -> dict[str, Any]:
+    """Seconds for each question the dashboard asks first, on the largest store."""
+    from socialsight.insights import Insights
+
+    figures: dict[str, Any] = {}
+    for name in ("services", "dependencies", "outages"):
+        seconds = []
+        for _ in range(runs):
+            insights = Insights.open(data)
+            method = getattr(insights, name, None)
+            if method is None:
+                break
+            start = time.perf_counter()
+            method()
+            seconds.append(time.perf_counter() - start)
+        if seconds:
+            figures[f"{name}_seconds"] = round(statistics.median(seconds), 3)
+    from socialsight.store.store import Store
+
+    store = Store.open(data / "store")
+    figures["events"] = sum(store.events_per_file().values())
+    figures["rollups_complete"] = store.rollups_complete()
+    return figures
+
+
+def format_throughput() -> Any:
+    script = ROOT / "tools" / "bench_formats.py"
+    if not script.is_file():
+        return None
+    done = subprocess.run([sys.executable, str(script), "--json"], capture_output=True,
+                          text=True, check=False)  # fmt: skip
+    if done.returncode != 0:
+        return {"error": done.stderr.strip().splitlines()[-1:] or ["failed"]}
+    try:
+        return json.loads(done.stdout)
+    except json.JSONDecodeError:
+        return {"output": done.stdout}
+
+
+def render(measures: list[Measure]) -> str:
+    by_file: dict[str, dict[str, Measure]] = {}
+    for m in measures:
+        by_file.setdefault(m.file, {})[m.tool] = m
+    header = (f"{'file':16} {'tool':19} {'lines/s':>11} {'MB/s':>7} {'seconds':>8} "
+              f"{'peak RSS':>9} {'CPU %':>6} {'x GoAccess':>10} {'x floor':>8}")  # fmt: skip
+    rows = [header, "-" * len(header)]
+    for file, tools in by_file.items():
+        ga, floor = tools.get("goaccess"), tools.get("wc -l")
+        for m in tools.values():
+            vs_ga = f"{m.lines_per_s / ga.lines_per_s:.1f}" if ga else "-"
+            vs_floor = f"{m.lines_per_s / floor.lines_per_s:.3f}" if floor else "-"
+            rows.append(
+                f"{file:16} {m.tool:19} {m.lines_per_s:>11,} {m.mb_per_s:>7.1f} "
+                f"{m.seconds:>8.2f} {m.peak_rss_mb:>7.0f}MB {m.cpu_percent:>6} "
+                f"{vs_ga:>10} {vs_floor:>8}"
+            )
+    return "\n".join(rows)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--people", type=int, default=1000)
-    parser.add_argument("--days", type=int, default=10)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="1m,10m", help="comma-separated: 1m, 10m")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--analytics-runs", type=int, default=1, help="runs of each analytics query"
+    )
+    parser.add_argument("--prepare", action="store_true", help="only generate the files")
     opts = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        cfg = SimulationConfig(days=opts.days, people=opts.people, seed=11)
-        sim_s, summary = timed("simulate", simulate, cfg, root / "logs")
-        lines_total = summary.lines  # type: ignore[attr-defined]
-        print(
-            f"simulate  {lines_total:,} lines in {sim_s:.1f} s: {lines_total / sim_s:,.0f} lines/s"
-        )
-
-        text = (root / "logs" / "access.log").read_bytes().decode("utf-8", "replace")
-        lines = text.split("\n")[:-1]
-        naive_s, _ = timed("naive", naive_parse, lines)
-        squid = formats.get("squid")()
-        array = pa.array(lines, pa.string())
-        fast_s, _ = timed("parse", squid.parse, array, 1)
-        print(
-            f"parse     vectorised {len(lines) / fast_s:,.0f} lines/s vs per-line Python "
-            f"{len(lines) / naive_s:,.0f} lines/s: x{naive_s / fast_s:.1f}"
-        )
-
-        data = root / "sight"
-        with contextlib.suppress(SystemExit):
-            cli_main(["init", "--data", str(data)])
-        directory = load_directory(root / "logs" / "directory.csv")
-        ingest_s, report = timed(
-            "ingest", Ingestor(data, directory).run, [root / "logs" / "access.log"]
-        )
-        print(
-            f"ingest    {report.lines:,} lines in {ingest_s:.1f} s: "  # type: ignore[attr-defined]
-            f"{report.lines / ingest_s:,.0f} lines/s, "  # type: ignore[attr-defined]
-            f"x{naive_s / ingest_s:.2f} the speed of the naive parse alone"
-        )
-        store = Store.open(data / "store")
-        query_s, rows = timed(
-            "services", lambda: services(events_table(store), "America/Toronto").to_pyarrow()
-        )
-        print(f"services  {rows.num_rows} services over {report.lines:,} events in {query_s:.2f} s")  # type: ignore[attr-defined]
+    sizes = [s.strip() for s in opts.sizes.split(",") if s.strip()]
+    unknown = set(sizes) - set(SIZES)
+    if unknown:
+        raise SystemExit(f"unknown size {sorted(unknown)}; choose from {sorted(SIZES)}")
+    for size in sizes:
+        bench_file(size)
+    if opts.prepare:
+        return
+    goaccess = ensure_goaccess()
+    started = time.time()
+    measures: list[Measure] = []
+    with tempfile.TemporaryDirectory(prefix="socialsight-bench-") as tmp:
+        work = Path(tmp)
+        data = work
+        for size in sizes:
+            found, data = bench_size(size, opts.runs, goaccess, work)
+            measures.extend(found)
+        log("analytics on the largest store ...")
+        queries = analytics(data, opts.analytics_runs)
+        log("incremental re-ingest ...")
+        again = incremental(work)
+    formats = format_throughput()
+    version = subprocess.run([goaccess, "--version"], capture_output=True, text=True).stdout
+    results = {
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        "machine": {
+            "cores": os.cpu_count(),
+            "python": platform.python_version(),
+            "load_average_at_start": os.getloadavg(),
+        },
+        "goaccess": {
+            "version": version.splitlines()[0] if version else None,
+            "log_format": GOACCESS_FORMAT,
+        },
+        "runs": opts.runs,
+        "ingest": [asdict(m) for m in measures],
+        "incremental": again,
+        "analytics": queries,
+        "formats": formats,
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print(render(measures))
+    print(
+        f"\nre-ingest unchanged: {again['unchanged_seconds']:.2f} s; "
+        f"+{again['appended_lines']:,} lines ({again['appended_bytes'] / 1e6:.1f} MB) appended: "
+        f"{again['appended_seconds']:.2f} s"
+    )
+    print("analytics: " + ", ".join(f"{k} {v}" for k, v in queries.items()))
+    print(f"\nwritten to {RESULTS.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

@@ -9,28 +9,32 @@ and written in batches that commit atomically with the new offset.
 
 from __future__ import annotations
 
+import itertools
+import os
 import time
 import uuid
-from collections import Counter
-from collections.abc import Sequence
+from collections import Counter, deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from socialsight import formats
-from socialsight.catalog.matcher import Matcher
 from socialsight.catalog.model import Catalog, load_catalog
 from socialsight.config import KEY_NAME, STORE_NAME, Settings, load_settings
 from socialsight.errors import InputError
 from socialsight.formats.base import LogFormat
-from socialsight.privacy.directory import EMPTY_DIRECTORY, Directory
+from socialsight.privacy.directory import EMPTY_DIRECTORY, UNKNOWN_UNIT, Directory
 from socialsight.privacy.keys import load_key
 from socialsight.privacy.pseudonyms import Pseudonymiser
 from socialsight.schema import EVENT_SCHEMA
 from socialsight.sources import (
+    Chunk,
     ReadState,
     compression_of,
     expand,
@@ -39,10 +43,18 @@ from socialsight.sources import (
     read_chunks,
     sample_lines,
 )
-from socialsight.store.store import FileEntry, Store
+from socialsight.store.store import FileEntry, PreparedEvents, Store, prepare
+
+if TYPE_CHECKING:
+    from socialsight.catalog.matcher import Matcher
 
 # Lines per committed batch: bounds what a crash can make us redo, and the memory in use.
 BATCH_LINES = 1_000_000
+# Threads that process chunks at once. Arrow kernels and the Parquet encoder release the GIL,
+# so threads use every core without copying chunks between processes.
+WORKERS = min(2, os.cpu_count() or 1)
+# Chunks read ahead of the workers by the reader thread.
+READ_AHEAD = 2
 
 
 class Progress(Protocol):
@@ -64,6 +76,15 @@ class NoProgress:
 
     def advance(self, nbytes: int, lines: int) -> None:
         pass
+
+
+@dataclass(frozen=True)
+class _Processed:
+    """One chunk after parsing and conversion to events, ready to be written."""
+
+    prepared: PreparedEvents
+    rejects: pa.Table
+    records: int
 
 
 @dataclass
@@ -119,15 +140,26 @@ class Ingestor:
         progress: Progress | None = None,
         settings: Settings | None = None,
         catalog: Catalog | None = None,
+        format_options: dict[str, str] | None = None,
     ) -> None:
         self.settings = settings or load_settings(data_dir)
         self.store = Store.open(data_dir / STORE_NAME)
         self.pseudonymiser = Pseudonymiser(load_key(data_dir / KEY_NAME))
         self.directory = directory
         self.forced_format = formats.get(format_name) if format_name else None
-        self.catalog = catalog or load_catalog(self.settings.catalog_overrides)
-        self.matcher = Matcher(self.catalog)
+        # Options (generic's --mapping) go with the forced format; checked before any file.
+        self.format_options = dict(format_options or {})
+        if self.forced_format is not None:
+            self.forced_format.configured(self.format_options)
+        elif self.format_options:
+            raise InputError("format options (--mapping) need --format")
+        # The catalog and its matcher take a third of a second to build: built on first use,
+        # so that a run with nothing new to read stays quick.
+        self._given_catalog = catalog
+        self._catalog_synced = False
         self.progress = progress or NoProgress()
+        self.workers = WORKERS
+        self._pseudonyms = _PseudonymCache()
 
     def run(self, inputs: Sequence[str | Path]) -> IngestReport:
         """Ingest every file named by ``inputs`` (paths, globs, directories)."""
@@ -135,7 +167,6 @@ class Ingestor:
         paths = expand(inputs)
         report = IngestReport()
         with self.store.writer_lock():
-            self._sync_catalog()
             known = self.store.files()
             self.progress.start(sum(_size(p) for p in paths))
             for path in paths:
@@ -145,7 +176,23 @@ class Ingestor:
         report.seconds = time.monotonic() - started
         return report
 
+    @cached_property
+    def catalog(self) -> Catalog:
+        """The service catalog (with the configured overrides)."""
+        return self._given_catalog or load_catalog(self.settings.catalog_overrides)
+
+    @cached_property
+    def matcher(self) -> Matcher:
+        """The host classifier for :attr:`catalog`."""
+        from socialsight.catalog.matcher import Matcher
+
+        return Matcher(self.catalog)
+
     def _sync_catalog(self) -> None:
+        """Keep the store's catalog snapshot in step, once per run, before the first batch."""
+        if self._catalog_synced:
+            return
+        self._catalog_synced = True
         services = [
             (s.id, s.name, s.category, s.owner, s.leaning) for s in self.catalog.services.values()
         ]
@@ -175,7 +222,13 @@ class Ingestor:
                 state="active",
             )
             self.store.register_file(entry)
-        parser = formats.get(entry.format)()
+        forced = self.forced_format is not None and entry.format == self.forced_format.name
+        parser = formats.get(entry.format).configured(self.format_options if forced else {})
+        if entry.byte_offset:
+            # Appended lines come without the header read last time: take it up again.
+            saved = self.store.parser_state(entry.file_id)
+            if saved is not None:
+                parser.restore(saved)
         return self._read_file(path, compression, head, entry, parser, status)
 
     def _identify(
@@ -212,7 +265,7 @@ class Ingestor:
             return self.forced_format
         detected = formats.detect(sample_lines(path, compression))
         if detected is None:
-            tried = ", ".join(formats.names())
+            tried = ", ".join(cls.name for cls in formats.detectable())
             return FileReport(
                 str(path), "refused", note=f"not a log format socialsight reads (tried: {tried})"
             )
@@ -233,17 +286,16 @@ class Ingestor:
         new_fp = (fingerprint(head), len(head)) if len(head) > entry.fingerprint_len else None
         batch = self.store.batch(entry.file_id)
         batch_from, batch_line_from, batch_lines = offset, line, 0
+        chunks = read_chunks(path, compression, offset, line + 1, state)
         try:
-            for chunk in read_chunks(path, compression, offset, line + 1, state):
-                result = parser.parse(chunk.lines, chunk.first_line)
-                events = self._to_events(result.records, entry)
-                batch.write(events)
-                batch.reject(result.rejects)
+            for chunk, done in self._processed(chunks, parser, entry):
+                batch.write_prepared(done.prepared)
+                batch.reject(done.rejects)
                 count = len(chunk.lines)
                 report.lines += count
-                report.records += events.num_rows
+                report.records += done.records
                 report.bytes_read += chunk.offset_to - chunk.offset_from
-                for reason, n in _count(result.rejects).items():
+                for reason, n in _count(done.rejects).items():
                     report.rejected[reason] += n
                 offset, line = chunk.offset_to, chunk.first_line + count - 1
                 batch_lines += count
@@ -251,15 +303,17 @@ class Ingestor:
                 self.progress.advance(plain, count)
                 if batch_lines >= BATCH_LINES:
                     batch.commit(
-                        self.catalog.version, batch_from, offset, batch_line_from, line, new_fp
-                    )
+                        self.catalog.version, batch_from, offset, batch_line_from, line, new_fp,
+                        parser.state(),
+                    )  # fmt: skip
                     batch = self.store.batch(entry.file_id)
                     batch_from, batch_line_from, batch_lines = offset, line, 0
                     new_fp = None
             if batch_lines or new_fp:
                 batch.commit(
-                    self.catalog.version, batch_from, offset, batch_line_from, line, new_fp
-                )
+                    self.catalog.version, batch_from, offset, batch_line_from, line, new_fp,
+                    parser.state(),
+                )  # fmt: skip
         except BaseException:
             batch.abort()
             raise
@@ -275,13 +329,66 @@ class Ingestor:
         report.note = "; ".join(notes)
         return report
 
+    def _processed(
+        self, chunks: Iterator[Chunk], parser: LogFormat, entry: FileEntry
+    ) -> Iterator[tuple[Chunk, _Processed]]:
+        """Each chunk with its processing, in file order; chunks are processed in parallel
+        by worker threads when the format allows it.
+
+        At most ``2 * workers`` chunks are in flight and :data:`READ_AHEAD` more are read,
+        so memory stays flat whatever the file size. Each chunk's result depends on that chunk
+        alone and results are consumed in order, so the output is the same whatever the number
+        of workers. A reader thread reads and cuts the chunks, so that the caller's thread is
+        free to write the results (the Parquet encoding is the largest serial step).
+        """
+        first = next(chunks, None)
+        if first is None:
+            return
+        self._sync_catalog()
+        chunks = itertools.chain([first], chunks)
+        workers = self.workers
+        if workers <= 1 or not getattr(parser, "chunk_independent", False):
+            for chunk in chunks:
+                yield chunk, self._process(chunk, parser, entry)
+            return
+        # Built before the threads start, so that they never race to build it.
+        self.matcher.lookup("example.org")
+        pending: deque[tuple[Chunk, Future[_Processed]]] = deque()
+        with ThreadPoolExecutor(workers, thread_name_prefix="ingest") as pool:
+            try:
+                for chunk in _read_ahead(chunks):
+                    pending.append((chunk, pool.submit(self._process, chunk, parser, entry)))
+                    if len(pending) >= 2 * workers:
+                        ready, future = pending.popleft()
+                        yield ready, future.result()
+                while pending:
+                    ready, future = pending.popleft()
+                    yield ready, future.result()
+            finally:
+                for _, future in pending:
+                    future.cancel()
+
+    def _process(self, chunk: Chunk, parser: LogFormat, entry: FileEntry) -> _Processed:
+        """Parse, classify, pseudonymise, split by day and roll up one chunk (thread-safe:
+        pure Arrow work plus caches whose races are harmless)."""
+        result = parser.parse(chunk.lines, chunk.first_line)
+        events = self._to_events(result.records, entry)
+        return _Processed(prepare(events), result.rejects, events.num_rows)
+
     def _to_events(self, records: pa.Table, entry: FileEntry) -> pa.Table:
         """Records (raw identities) -> events (pseudonyms, unit, service)."""
         n = records.num_rows
-        users = self.pseudonymiser.users(records["user.name"])
-        clients = self.pseudonymiser.clients(records["source.address"])
+        users = self._pseudonyms.map(records["user.name"], self.pseudonymiser.user)
+        clients = self._pseudonyms.map(records["source.address"], self.pseudonymiser.client)
         person = pc.coalesce(users, clients)
         units = self.directory.units(records["user.name"])
+        # The directory wins; a unit named by the log itself (Zscaler's dept) fills the gaps.
+        logged = records["organization.unit"].combine_chunks()
+        use_logged = pc.and_(
+            pc.equal(units, UNKNOWN_UNIT), pc.not_equal(logged, "").fill_null(False)
+        )
+        if pc.any(use_logged).as_py():  # most logs name no unit: skip copying every row
+            units = pc.if_else(use_logged, logged, units)
         classified = self.matcher.classify(records["url.domain"])
         keep_urls = self.settings.keep_urls
         columns = {
@@ -317,6 +424,56 @@ class Ingestor:
             "log.line": records["log.line"],
         }
         return pa.table(columns).cast(EVENT_SCHEMA)
+
+
+def _read_ahead(chunks: Iterator[Chunk]) -> Iterator[Chunk]:
+    """The same chunks, read by a background thread at most :data:`READ_AHEAD` ahead."""
+    with ThreadPoolExecutor(1, thread_name_prefix="ingest-read") as reader:
+        # One reader thread: the reads run one at a time, in order.
+        ahead = deque(reader.submit(next, chunks, None) for _ in range(READ_AHEAD))
+        try:
+            while True:
+                chunk = ahead.popleft().result()
+                if chunk is None:
+                    return
+                ahead.append(reader.submit(next, chunks, None))
+                yield chunk
+        finally:
+            for future in ahead:
+                future.cancel()
+
+
+class _PseudonymCache:
+    """Pseudonyms of the identities already seen in this run.
+
+    Every chunk holds the same few thousand people: hashing each distinct name once per run
+    instead of once per chunk saves most of the cost. Bounded (cleared when full), so that
+    hostile input with millions of names cannot grow memory without limit; shared by worker
+    threads, where a race only computes a value twice.
+    """
+
+    LIMIT = 200_000
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[Callable[[str], str], str], str | None] = {}
+
+    def map(self, values: pa.Array | pa.ChunkedArray, fn: Callable[[str], str]) -> pa.Array:
+        """``fn`` of each value (as ``Pseudonymiser.users``: null or blank stays null)."""
+        if isinstance(values, pa.ChunkedArray):
+            values = values.combine_chunks()
+        encoded = pc.dictionary_encode(values.cast(pa.string()))
+        known = self._known
+        if len(known) > self.LIMIT:
+            known.clear()
+        mapped = []
+        for value in encoded.dictionary.to_pylist():
+            key = (fn, value)
+            if key in known:
+                mapped.append(known[key])
+            else:
+                known[key] = result = fn(value) if value and value.strip() else None
+                mapped.append(result)
+        return pa.array(mapped, pa.string()).take(encoded.indices)
 
 
 # scheme://user:password@host -> scheme://host: a kept URL must not keep a password.

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import ibis
 import ibis.expr.types as ir
 
@@ -37,3 +40,62 @@ def services(events: ir.Table, zone: str = "UTC") -> ir.Table:
         )
         .order_by([ibis.desc("people"), ibis.desc("requests"), "service"])
     )
+
+
+def services_from_rollup(rollup: ir.Table, zone: str = "UTC") -> ir.Table:
+    """:func:`services` computed from the hourly rollup (``store.ROLLUP_SCHEMA``) instead of
+    the events: the same rows, from a table several times smaller.
+
+    ``active_days`` is exact only when every UTC hour falls in one local day, that is when the
+    zone's offset is a whole number of hours (see :func:`whole_hour_zone`); otherwise use
+    :func:`services` on the events.
+    """
+    classified = rollup.filter(rollup["service.id"].notnull())
+    keys = {"service": classified["service.id"], "category": classified["service.category"]}
+    # Totals per service and hour first (a few thousand rows), so that the time-zone
+    # conversion runs once per hour, not once per rollup row.
+    hourly = classified.group_by(hour=classified["hour"], **keys).aggregate(
+        requests=classified["requests"].sum(),
+        bytes_up=classified["bytes_up"].sum(),
+        bytes_down=classified["bytes_down"].sum(),
+        failed=classified["failures"].sum(),
+        blocked=classified["blocked"].sum(),
+        first_seen=classified["first_seen"].min(),
+        last_seen=classified["last_seen"].max(),
+    )
+    local_day = local_time(hourly["hour"], zone).date()
+    totals = hourly.group_by("service", "category").aggregate(
+        requests=hourly["requests"].sum(),
+        bytes_up=hourly["bytes_up"].sum(),
+        bytes_down=hourly["bytes_down"].sum(),
+        active_days=local_day.nunique(),
+        failed=hourly["failed"].sum(),
+        blocked=hourly["blocked"].sum(),
+        first_seen=hourly["first_seen"].min(),
+        last_seen=hourly["last_seen"].max(),
+    )
+    known_units = classified["organization.unit"].nullif("unknown")
+    people = classified.group_by(**keys).aggregate(
+        people=classified["person.pseudonym"].nunique(), units=known_units.nunique()
+    )
+    joined = people.join(totals, ["service", "category"])
+    return joined.select(
+        "service", "category", "people", "units", "requests", "bytes_up", "bytes_down",
+        "active_days", "failed", "blocked", "first_seen", "last_seen",
+    ).order_by([ibis.desc("people"), ibis.desc("requests"), "service"])  # fmt: skip
+
+
+def whole_hour_zone(zone: str, first_year: int = 1990, last_year: int = 2060) -> bool:
+    """True when ``zone``'s UTC offset is a whole number of hours, sampled twice a month.
+
+    >>> whole_hour_zone("America/Toronto"), whole_hour_zone("Asia/Kolkata")
+    (True, False)
+    """
+    tz = ZoneInfo(zone)
+    for year in range(first_year, last_year + 1):
+        for month in range(1, 13):
+            for day in (1, 16):
+                offset = datetime(year, month, day, 12, tzinfo=tz).utcoffset()
+                if offset is None or offset.total_seconds() % 3600:
+                    return False
+    return True

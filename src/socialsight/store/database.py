@@ -1,4 +1,4 @@
-"""The embedded DuckDB database: catalog, ingest ledger, rejects and rollups.
+"""The embedded DuckDB database: catalog, ingest ledger, rejects and the list of rollup parts.
 
 Connections are short-lived (open, do one thing, close) so that a reader such as the dashboard
 and a running ingest rarely meet; when they do, the open is retried for a while. DuckDB runs in
@@ -52,24 +52,23 @@ CREATE TABLE IF NOT EXISTS reject_counts (
 CREATE TABLE IF NOT EXISTS reject_samples (
     file_id TEXT NOT NULL, batch_id TEXT NOT NULL, reason TEXT NOT NULL, line BIGINT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS rollup_daily (
-    day DATE NOT NULL,
-    "service.id" TEXT,
-    "service.category" TEXT,
-    "organization.unit" TEXT NOT NULL,
-    "person.pseudonym" TEXT,
-    requests BIGINT NOT NULL,
-    failures BIGINT NOT NULL,
-    blocked BIGINT NOT NULL,
-    bytes_up BIGINT,
-    bytes_down BIGINT,
-    batch_id TEXT NOT NULL
+CREATE TABLE IF NOT EXISTS parser_states (
+    file_id TEXT PRIMARY KEY,
+    state TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rollup_parts (
+    batch_id TEXT NOT NULL, kind TEXT NOT NULL, part TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS catalog_services (
     id TEXT PRIMARY KEY, name TEXT NOT NULL, category TEXT NOT NULL, owner TEXT,
     leaning TEXT, version TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS catalog_domains (domain TEXT PRIMARY KEY, service_id TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS declared_uses (
+    unit TEXT NOT NULL, service TEXT NOT NULL, purpose TEXT, owner TEXT, fallback TEXT,
+    tolerable_downtime_hours DOUBLE, source TEXT NOT NULL, line BIGINT NOT NULL,
+    imported TIMESTAMPTZ NOT NULL, PRIMARY KEY (unit, service)
+);
 """
 
 # How long a command waits for another process (an ingest) to release the database.

@@ -2,13 +2,14 @@
 
 Layout under the store directory::
 
-    socialsight.duckdb                       ledger, rejects, rollups, catalog snapshot
+    socialsight.duckdb                       ledger, rejects, rollup part list, catalog snapshot
     events/day=YYYY-MM-DD/<batch>-<n>.parquet  events (EVENT_SCHEMA), partitioned by UTC day
+    rollups/hourly/<batch>.parquet             hourly rollup of each batch (ROLLUP_SCHEMA)
     ingest.lock                              held by the one ingest that may run at a time
 
 Durability: a batch writes its Parquet parts first (each through a temporary name and an
 atomic rename), then commits one DuckDB transaction that records the parts, the file's new
-offset, its rejects and its rollups. Readers only ever read parts listed by committed batches,
+offset, its rejects and its rollup part. Readers only ever read parts listed by committed batches,
 so a batch that has not committed is invisible; the next ingest deletes its leftover parts.
 A crash at any moment therefore loses nothing committed and duplicates nothing on rerun.
 """
@@ -35,9 +36,166 @@ from socialsight.store import database
 
 DB_NAME = "socialsight.duckdb"
 EVENTS_DIR = "events"
+ROLLUPS_DIR = "rollups"
 LOCK_NAME = "ingest.lock"
 # Rejected line numbers kept per file, batch and reason for inspection; the rest are counted.
 REJECT_SAMPLES = 20
+
+_STRING_COLUMNS = [f.name for f in EVENT_SCHEMA if pa.types.is_string(f.type)]
+PARQUET_OPTIONS: dict[str, Any] = {
+    "compression": "zstd",
+    # Strings repeat (hosts, pseudonyms, units): dictionary pages. Numbers rarely repeat, and
+    # trying a dictionary on them first costs a third of the write.
+    "use_dictionary": _STRING_COLUMNS,
+    # Statistics on strings cost as much as the rest of the write and prune nothing here;
+    # the timestamp's let readers skip row groups by time.
+    "write_statistics": ["@timestamp"],
+    "column_encoding": {"@timestamp": "DELTA_BINARY_PACKED", "log.line": "DELTA_BINARY_PACKED"},
+}
+"""How event parts are written (see docs/store.md)."""
+
+# Methods that send something (a post, an upload, a message) rather than read.
+WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+ROLLUP_KEYS = (
+    "hour",
+    "service.id",
+    "service.category",
+    "organization.unit",
+    "person.pseudonym",
+)
+_MEASURES = (
+    "requests",
+    "failures",
+    "blocked",
+    "write_requests",
+    "bytes_up",
+    "bytes_down",
+    "first_seen",
+    "last_seen",
+)
+ROLLUP_SCHEMA = pa.schema(
+    [
+        pa.field("hour", EVENT_SCHEMA.field("@timestamp").type, nullable=False),
+        *(EVENT_SCHEMA.field(name) for name in ROLLUP_KEYS[1:]),
+        *(pa.field(name, pa.int64(), nullable=False) for name in _MEASURES[:4]),
+        pa.field("bytes_up", pa.int64()),
+        pa.field("bytes_down", pa.int64()),
+        pa.field("first_seen", EVENT_SCHEMA.field("@timestamp").type, nullable=False),
+        pa.field("last_seen", EVENT_SCHEMA.field("@timestamp").type, nullable=False),
+    ]
+)
+"""One row per UTC hour, service, unit and person: what ``rollups/hourly`` parts hold.
+
+A key may appear in several rows (one per chunk of a batch that saw it): readers add them up
+(``sum`` of the counts, ``min`` of first_seen, ``max`` of last_seen), as every query that
+groups them does anyway."""
+
+
+@dataclass(frozen=True)
+class PreparedEvents:
+    """Events of one chunk, split by UTC day, with their hourly rollup (see :func:`prepare`)."""
+
+    days: list[tuple[str, pa.Table]]
+    rollup: pa.Table
+
+
+def prepare(events: pa.Table) -> PreparedEvents:
+    """Split events (EVENT_SCHEMA) by UTC day and roll them up by hour.
+
+    Pure Arrow work with no I/O, so that worker threads can run it for many chunks at once
+    while one writer appends the results in order.
+
+    >>> import datetime as dt
+    >>> from socialsight.schema import EVENT_SCHEMA
+    >>> row = {"@timestamp": dt.datetime(2026, 3, 2, 14, 5, tzinfo=dt.UTC),
+    ...        "organization.unit": "Legal", "event.outcome": "allowed",
+    ...        "log.file.id": "f", "log.format": "squid", "log.line": 1}
+    >>> prepared = prepare(pa.Table.from_pylist([row], schema=EVENT_SCHEMA))
+    >>> [day for day, _ in prepared.days], prepared.rollup["requests"].to_pylist()
+    (['2026-03-02'], [1])
+    """
+    events = events.cast(EVENT_SCHEMA).combine_chunks()
+    if events.num_rows == 0:
+        return PreparedEvents([], rollup(events))
+    ts = events["@timestamp"]
+    days = _floor(ts, _DAY_US)
+    distinct = pc.unique(days)
+    names = pc.strftime(distinct, format="%Y-%m-%d").to_pylist()
+    if len(distinct) == 1:
+        parts = [(str(names[0]), events)]
+    else:
+        parts = []
+        for name, day in zip(names, distinct, strict=True):
+            rows = pc.indices_nonzero(pc.equal(days, day))
+            first, last = rows[0].as_py(), rows[-1].as_py()
+            # Logs are in time order: a day is usually one run of rows, sliced without a copy.
+            if last - first + 1 == len(rows):
+                parts.append((str(name), events.slice(first, len(rows))))
+            else:
+                parts.append((str(name), events.take(rows)))
+    return PreparedEvents(parts, rollup(events))
+
+
+_HOUR_US = 3_600_000_000
+_DAY_US = 24 * _HOUR_US
+
+
+def _floor(ts: pa.Array | pa.ChunkedArray, unit_us: int) -> pa.Array:
+    """UTC timestamps floored to a whole hour or day.
+
+    Integer arithmetic: ``floor_temporal`` goes through time-zone rules and costs several
+    times more. Division truncates towards zero, so times before 1970 take the slow path.
+    """
+    micros = ts.cast(pa.int64())
+    if (pc.min(micros).as_py() or 0) < 0:
+        return pc.floor_temporal(ts, unit_us // _HOUR_US, "hour")
+    return pc.multiply(pc.divide(micros, unit_us), unit_us).cast(ts.type)
+
+
+def rollup(events: pa.Table) -> pa.Table:
+    """Hourly rollup of events: one row per UTC hour, service, unit and person.
+
+    Columns: :data:`ROLLUP_KEYS`, then requests, failures, blocked, write_requests (POST, PUT,
+    PATCH, DELETE), bytes_up, bytes_down (null when no event logged them), first_seen and
+    last_seen (:data:`ROLLUP_SCHEMA`).
+    """
+    ts = events["@timestamp"]
+    outcome = events["event.outcome"]
+    write = pc.is_in(events["http.request.method"], value_set=pa.array(WRITE_METHODS))
+    table = pa.table(
+        {
+            "hour": _floor(ts, _HOUR_US),
+            **{key: events[key] for key in ROLLUP_KEYS[1:]},
+            "failures": pc.equal(outcome, "failed").cast(pa.int64()),
+            "blocked": pc.equal(outcome, "blocked").cast(pa.int64()),
+            "write_requests": write.fill_null(False).cast(pa.int64()),
+            "bytes_up": events["http.request.bytes"],
+            "bytes_down": events["http.response.bytes"],
+            "ts": ts,
+        }
+    )
+    grouped = table.group_by(list(ROLLUP_KEYS), use_threads=False).aggregate(
+        [
+            ([], "count_all"),
+            ("failures", "sum"),
+            ("blocked", "sum"),
+            ("write_requests", "sum"),
+            ("bytes_up", "sum"),
+            ("bytes_down", "sum"),
+            ("ts", "min"),
+            ("ts", "max"),
+        ]
+    )
+    return _rollup_columns(grouped)
+
+
+def _rollup_columns(grouped: pa.Table) -> pa.Table:
+    """Keys, then the measures in :data:`_MEASURES` order (aggregates come out first)."""
+    measures = [name for name in grouped.column_names if name not in ROLLUP_KEYS]
+    return pa.Table.from_arrays(
+        [grouped[key] for key in ROLLUP_KEYS] + [grouped[name] for name in measures],
+        names=[*ROLLUP_KEYS, *_MEASURES],
+    ).cast(ROLLUP_SCHEMA)
 
 
 @dataclass(frozen=True)
@@ -78,6 +236,7 @@ class Store:
         self.root = root
         self.db_path = root / DB_NAME
         self.events_dir = root / EVENTS_DIR
+        self.rollups_dir = root / ROLLUPS_DIR
 
     # -- life cycle -------------------------------------------------------------------------
     @classmethod
@@ -85,6 +244,7 @@ class Store:
         """Create (or reopen) the store at ``root``."""
         root.mkdir(parents=True, exist_ok=True)
         (root / EVENTS_DIR).mkdir(exist_ok=True)
+        (root / ROLLUPS_DIR).mkdir(exist_ok=True)
         database.create(root / DB_NAME)
         return cls(root)
 
@@ -106,6 +266,8 @@ class Store:
                 raise SocialsightError(
                     "another ingest is running on this store; try later"
                 ) from None
+            # Tables added since the store was created (rollup_parts, ...): IF NOT EXISTS.
+            database.create(self.db_path)
             self.recover()
             yield
         finally:
@@ -117,9 +279,13 @@ class Store:
         Call only while holding :meth:`writer_lock`, otherwise a running ingest's uncommitted
         parts would be removed under it.
         """
+        found = [*self.events_dir.rglob("*"), *self.rollups_dir.rglob("*")]
+        if not found:
+            return 0
         committed = set(self.committed_parts_relative())
+        committed.update(p.relative_to(self.root).as_posix() for p in self.rollup_parts())
         removed = 0
-        for path in self.events_dir.rglob("*"):
+        for path in found:
             if not path.is_file():
                 continue
             rel = path.relative_to(self.root).as_posix()
@@ -137,6 +303,16 @@ class Store:
                 " byte_offset, lines, state FROM files ORDER BY first_seen, file_id"
             ).fetchall()
         return [FileEntry(*row) for row in rows]
+
+    def parser_state(self, file_id: str) -> str | None:
+        """The parser state committed with the file's last batch, if its format keeps one."""
+        with database.connect(self.db_path, read_only=True) as con:
+            if not _has_table(con, "parser_states"):
+                return None
+            row = con.execute(
+                "SELECT state FROM parser_states WHERE file_id = ?", [file_id]
+            ).fetchone()
+        return None if row is None else str(row[0])
 
     def register_file(self, entry: FileEntry) -> None:
         """Record a newly seen file (before its first batch)."""
@@ -179,6 +355,31 @@ class Store:
         with database.connect(self.db_path, read_only=True) as con:
             rows = con.execute("SELECT unnest(parts) FROM batches ORDER BY 1").fetchall()
         return [row[0] for row in rows]
+
+    def rollup_parts(self, kind: str = "hourly") -> list[Path]:
+        """Absolute paths of the committed rollup parts of ``kind`` (:data:`ROLLUP_SCHEMA`)."""
+        if not self.db_path.exists():
+            return []
+        with database.connect(self.db_path, read_only=True) as con:
+            if not _has_table(con, "rollup_parts"):
+                return []  # a store from before rollup parts; the next ingest adds the table
+            rows = con.execute(
+                "SELECT part FROM rollup_parts WHERE kind = ? ORDER BY part", [kind]
+            ).fetchall()
+        return [self.root / row[0] for row in rows]
+
+    def rollups_complete(self, kind: str = "hourly") -> bool:
+        """True when every committed event is counted in a committed rollup part (a store
+        ingested before rollups existed is not; analytics then read the events)."""
+        with database.connect(self.db_path, read_only=True) as con:
+            if not _has_table(con, "rollup_parts"):
+                return False
+            row = con.execute(
+                "SELECT count(*) FROM batches b WHERE b.records > 0 AND NOT EXISTS"
+                " (SELECT 1 FROM rollup_parts r WHERE r.batch_id = b.batch_id AND r.kind = ?)",
+                [kind],
+            ).fetchone()
+        return row is not None and row[0] == 0
 
     def committed_parts(self) -> list[Path]:
         """Absolute paths of every committed Parquet part: the events a reader may see."""
@@ -266,6 +467,47 @@ class Store:
             )
             con.execute("COMMIT")
 
+    # -- declared-use register ----------------------------------------------------------------
+    def replace_declared_uses(self, rows: list[dict[str, Any]], source: str) -> None:
+        """Replace the declared-use register with ``rows`` (keys: unit, service, purpose,
+        owner, fallback, tolerable_downtime_hours, line) in one transaction."""
+        imported = datetime.now(UTC)
+        with database.connect(self.db_path) as con:
+            # Stores created before the register existed get its table here.
+            con.execute(database.DDL)
+            con.execute("BEGIN")
+            try:
+                con.execute("DELETE FROM declared_uses")
+                if rows:
+                    con.executemany(
+                        "INSERT INTO declared_uses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        [
+                            [r["unit"], r["service"], r.get("purpose"), r.get("owner"),
+                             r.get("fallback"), r.get("tolerable_downtime_hours"), source,
+                             r["line"], imported]
+                            for r in rows
+                        ],
+                    )  # fmt: skip
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+
+    def declared_uses(self) -> list[dict[str, Any]]:
+        """The declared-use register, by unit then service (empty when never imported)."""
+        with database.connect(self.db_path, read_only=True) as con:
+            exists = con.execute(
+                "SELECT count(*) FROM information_schema.tables WHERE table_name = 'declared_uses'"
+            ).fetchone()
+            if not exists or not exists[0]:
+                return []
+            cursor = con.execute(
+                "SELECT unit, service, purpose, owner, fallback, tolerable_downtime_hours,"
+                " source, line, imported FROM declared_uses ORDER BY unit, service"
+            )
+            names = [d[0] for d in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
 
 class BatchWriter:
     """Writes one batch's Parquet parts, then commits it with the ledger in one transaction."""
@@ -276,19 +518,23 @@ class BatchWriter:
         self.batch_id = uuid.uuid4().hex[:16]
         self._writers: dict[str, tuple[pq.ParquetWriter, Path, Path]] = {}
         self._rejects: list[pa.Table] = []
+        self._rollup: tuple[pq.ParquetWriter, Path, Path] | None = None
         self.records = 0
 
     def write(self, events: pa.Table) -> None:
-        """Append events (EVENT_SCHEMA), partitioned by their UTC day."""
-        if events.num_rows == 0:
-            return
-        events = events.cast(EVENT_SCHEMA)
-        days = pc.strftime(events["@timestamp"], format="%Y-%m-%d")
-        for day in pc.unique(days).to_pylist():
-            part = events.filter(pc.equal(days, day))
-            writer = self._writer(day)
-            writer.write_table(part)
-        self.records += events.num_rows
+        """Append events (EVENT_SCHEMA), partitioned by their UTC day, and their rollups."""
+        self.write_prepared(prepare(events))
+
+    def write_prepared(self, prepared: PreparedEvents) -> None:
+        """Append events already split by day and rolled up by :func:`prepare` (which worker
+        threads run in parallel; the writes happen in order, so output is deterministic)."""
+        for day, part in prepared.days:
+            self._writer(day).write_table(part)
+            self.records += part.num_rows
+        if prepared.rollup.num_rows:
+            # Each chunk's partial rollup is appended as is: merging them here would cost
+            # more than readers adding up the few keys that straddle two chunks.
+            self._rollup_writer().write_table(prepared.rollup)
 
     def reject(self, rejects: pa.Table) -> None:
         """Note rejected lines (REJECT_SCHEMA) of this batch."""
@@ -301,17 +547,29 @@ class BatchWriter:
             directory.mkdir(parents=True, exist_ok=True)
             final = directory / f"{self.batch_id}-0.parquet"
             temporary = directory / f".{self.batch_id}-0.parquet.tmp"
-            writer = pq.ParquetWriter(temporary, EVENT_SCHEMA, compression="zstd")
+            writer = pq.ParquetWriter(temporary, EVENT_SCHEMA, **PARQUET_OPTIONS)
             self._writers[day] = (writer, temporary, final)
         return self._writers[day][0]
 
+    def _rollup_writer(self) -> pq.ParquetWriter:
+        if self._rollup is None:
+            directory = self.store.rollups_dir / "hourly"
+            directory.mkdir(parents=True, exist_ok=True)
+            final = directory / f"{self.batch_id}.parquet"
+            temporary = directory / f".{self.batch_id}.parquet.tmp"
+            writer = pq.ParquetWriter(temporary, ROLLUP_SCHEMA, compression="zstd")
+            self._rollup = (writer, temporary, final)
+        return self._rollup[0]
+
     def abort(self) -> None:
         """Close and delete whatever this batch wrote."""
-        for writer, temporary, final in self._writers.values():
+        rollup = [self._rollup] if self._rollup else []
+        for writer, temporary, final in [*self._writers.values(), *rollup]:
             writer.close()
             temporary.unlink(missing_ok=True)
             final.unlink(missing_ok=True)
         self._writers.clear()
+        self._rollup = None
 
     def commit(
         self,
@@ -321,8 +579,10 @@ class BatchWriter:
         line_from: int,
         line_to: int,
         fingerprint: tuple[str, int] | None = None,
+        parser_state: str | None = None,
     ) -> BatchReceipt:
-        """Make the batch visible and advance the file's offset, atomically."""
+        """Make the batch visible and advance the file's offset, atomically (with the
+        parser's state at that offset, for formats that have one)."""
         parts: list[str] = []
         for writer, temporary, final in self._writers.values():
             writer.close()
@@ -331,6 +591,15 @@ class BatchWriter:
             os.replace(temporary, final)
             parts.append(final.relative_to(self.store.root).as_posix())
         self._writers.clear()
+        rollup_part = None
+        if self._rollup is not None:
+            writer, temporary, final = self._rollup
+            writer.close()
+            with open(temporary, "rb") as handle:
+                os.fsync(handle.fileno())
+            os.replace(temporary, final)
+            rollup_part = final.relative_to(self.store.root).as_posix()
+            self._rollup = None
         rejects = (
             pa.concat_tables(self._rejects)
             if self._rejects
@@ -364,6 +633,12 @@ class BatchWriter:
                     update += ", fingerprint = ?, fingerprint_len = ?"
                     params += list(fingerprint)
                 con.execute(update + " WHERE file_id = ?", [*params, self.file_id])
+                if parser_state is not None:
+                    con.execute(
+                        "INSERT INTO parser_states VALUES (?, ?) ON CONFLICT (file_id)"
+                        " DO UPDATE SET state = excluded.state",
+                        [self.file_id, parser_state],
+                    )
                 if rejects.num_rows:
                     con.register("batch_rejects", rejects)
                     con.execute(
@@ -378,19 +653,20 @@ class BatchWriter:
                         " WHERE n <= ?",
                         [self.file_id, self.batch_id, REJECT_SAMPLES],
                     )
-                if parts:
+                if rollup_part is not None:
                     con.execute(
-                        'INSERT INTO rollup_daily SELECT CAST("@timestamp" AS DATE),'
-                        ' "service.id", "service.category", "organization.unit",'
-                        ' "person.pseudonym", count(*),'
-                        " count(*) FILTER (WHERE \"event.outcome\" = 'failed'),"
-                        " count(*) FILTER (WHERE \"event.outcome\" = 'blocked'),"
-                        ' sum("http.request.bytes"), sum("http.response.bytes"), ?'
-                        " FROM read_parquet(?) GROUP BY ALL",
-                        [self.batch_id, [str(self.store.root / p) for p in parts]],
+                        "INSERT INTO rollup_parts VALUES (?, 'hourly', ?)",
+                        [self.batch_id, rollup_part],
                     )
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
         return BatchReceipt(self.batch_id, self.records, rejects.num_rows, tuple(sorted(parts)))
+
+
+def _has_table(con: Any, name: str) -> bool:
+    row = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
+    ).fetchone()
+    return bool(row and row[0])
