@@ -81,11 +81,14 @@ SIMULATED_PEOPLE = 400
 @pytest.fixture(scope="session")
 def simulated_org(tmp_path_factory: pytest.TempPathFactory) -> SimulatedOrg:
     """The simulator's organisation (seed 7, planted Facebook outage), ingested with its
-    directory and declared-use register. Tests must not write to it; copy it if needed."""
+    directory and its declared-use register imported. Tests must not write to it; copy it if
+    needed."""
+    from socialsight.catalog import load_catalog
     from socialsight.config import KEY_NAME, STORE_NAME, write_default_config
     from socialsight.ingest import Ingestor
     from socialsight.privacy.directory import load_directory
     from socialsight.privacy.keys import create_key
+    from socialsight.register import import_register
     from socialsight.simulate import SimulationConfig, simulate
     from socialsight.store.store import Store
 
@@ -97,5 +100,8 @@ def simulated_org(tmp_path_factory: pytest.TempPathFactory) -> SimulatedOrg:
     create_key(data / KEY_NAME)
     Store.create(data / STORE_NAME)
     Ingestor(data, directory=load_directory(logs / "directory.csv")).run([logs / "access.log"])
+    import_register(
+        Store.open(data / STORE_NAME), logs / "declared-uses.csv", load_catalog().services
+    )
     truth: dict[str, Any] = json.loads((logs / "truth.json").read_text())
     return SimulatedOrg(logs=logs, data=data, truth=truth)

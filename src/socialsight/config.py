@@ -43,9 +43,53 @@ hourly_rate = 65.0       # cost of an office hour lost, for what-if impact figur
 
 [catalog]
 overrides = []           # your own service files (same format as the bundled catalog)
+
+[scoring]                # the criticality score of a (unit, service) pair: docs/dependency.md
+critical = 60            # tiers by score: critical >= 60 > important >= 40 > incidental >= 25
+important = 40           # > personal
+incidental = 25
+session_gap_minutes = 10 # a pause this long ends a visit (session) to a service
+session_tail_minutes = 1 # time counted after a session's last request
+
+[scoring.weights]        # each factor's weight (scaled so that they add up to 100 points)
+breadth = 15             # share of the unit's active people using the service
+regularity = 20          # share of working days each user uses it
+office_hours = 5         # share of use in office hours
+active = 10              # share of write requests (posts, messages, uploads)
+time = 20                # estimated minutes on the service per user per working day
+frequency = 20           # sessions per user per working day
+declared = 10            # the unit's declared tolerable downtime (shorter scores more)
 """
 
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+SCORE_FACTORS = (
+    "breadth", "regularity", "office_hours", "active", "time", "frequency", "declared",
+)  # fmt: skip
+"""The factors of the criticality score, in display order (see docs/dependency.md)."""
+
+DEFAULT_WEIGHTS = (
+    ("breadth", 15.0), ("regularity", 20.0), ("office_hours", 5.0), ("active", 10.0),
+    ("time", 20.0), ("frequency", 20.0), ("declared", 10.0),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """The ``[scoring]`` section: factor weights (points out of their sum, scaled to 100),
+    tier thresholds on the 0-100 score, and the session rule for time on service."""
+
+    weights: tuple[tuple[str, float], ...] = DEFAULT_WEIGHTS
+    critical: float = 60.0
+    important: float = 40.0
+    incidental: float = 25.0
+    session_gap_minutes: float = 10.0
+    session_tail_minutes: float = 1.0
+
+    def weight(self, factor: str) -> float:
+        """The weight of ``factor`` (0 when the configuration leaves it out)."""
+        return dict(self.weights).get(factor, 0.0)
 
 
 @dataclass(frozen=True)
@@ -61,6 +105,7 @@ class Settings:
     keep_urls: bool = False
     hourly_rate: float = 65.0
     catalog_overrides: tuple[Path, ...] = field(default_factory=tuple)
+    scoring: Scoring = field(default_factory=Scoring)
 
 
 def resolve_data_dir(explicit: str | Path | None = None) -> Path:
@@ -164,4 +209,39 @@ def load_settings(data_dir: Path) -> Settings:
         keep_urls=bool(privacy.get("keep_urls", False)),
         hourly_rate=float(costs.get("hourly_rate", 65.0)),
         catalog_overrides=overrides,
+        scoring=_parse_scoring(raw.get("scoring", {}), path),
     )
+
+
+def _parse_scoring(raw: dict[str, object], path: Path) -> Scoring:
+    """The ``[scoring]`` section, validated: known factors, weights >= 0 and not all zero,
+    thresholds 0 < incidental <= important <= critical <= 100, positive session times."""
+    weights = dict(DEFAULT_WEIGHTS)
+    given = raw.get("weights", {})
+    if not isinstance(given, dict):
+        raise InputError(f"{path}: [scoring] weights must be a table like {{ breadth = 25 }}")
+    for name, value in given.items():
+        if name not in SCORE_FACTORS:
+            raise InputError(
+                f"{path}: [scoring] unknown factor {name!r}; known: {', '.join(SCORE_FACTORS)}"
+            )
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise InputError(f"{path}: [scoring] weight of {name} must be a number >= 0")
+        weights[name] = float(value)
+    if sum(weights.values()) <= 0:
+        raise InputError(f"{path}: [scoring] at least one weight must be above 0")
+    numbers: dict[str, float] = {}
+    defaults = Scoring()
+    for key in ("critical", "important", "incidental", "session_gap_minutes",
+                "session_tail_minutes"):  # fmt: skip
+        value = raw.get(key, getattr(defaults, key))
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise InputError(f"{path}: [scoring] {key} must be a number")
+        numbers[key] = float(value)
+    if not 0 < numbers["incidental"] <= numbers["important"] <= numbers["critical"] <= 100:
+        raise InputError(
+            f"{path}: [scoring] thresholds need 0 < incidental <= important <= critical <= 100"
+        )
+    if numbers["session_gap_minutes"] <= 0 or numbers["session_tail_minutes"] < 0:
+        raise InputError(f"{path}: [scoring] session times must be positive")
+    return Scoring(weights=tuple((n, weights[n]) for n in SCORE_FACTORS), **numbers)

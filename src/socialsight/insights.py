@@ -13,15 +13,22 @@ by the minimum group size and carrying the count of what was suppressed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ibis.expr.types as ir
 
 from socialsight.config import STORE_NAME, Settings, load_settings, resolve_data_dir
+from socialsight.errors import InputError
 from socialsight.privacy.min_group import Grouped, suppress_small_groups
 from socialsight.store.store import Store
+
+if TYPE_CHECKING:
+    from socialsight.analytics.calendar import Window
+    from socialsight.analytics.impact import Impact
+    from socialsight.catalog.model import Catalog
 
 
 @dataclass
@@ -32,6 +39,7 @@ class Insights:
     settings: Settings
     store: Store
     _con: Any = field(default=None, repr=False)
+    _memo: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
     def open(cls, data: str | Path | None = None) -> Insights:
@@ -53,11 +61,18 @@ class Insights:
 
     def services(self) -> Grouped:
         """Services in use: category, people, units, requests, bytes, active days."""
-        from socialsight.analytics.services import services
+        from socialsight.analytics.services import services, services_from_rollup, whole_hour_zone
 
-        return suppress_small_groups(
-            services(self.events, self.settings.timezone), self.min_group_size
-        )
+        zone = self.settings.timezone
+        # The hourly rollup gives the same rows from far fewer; a store ingested before rollups
+        # existed, or a zone whose hours straddle local days, reads the events instead.
+        if whole_hour_zone(zone) and self.store.rollups_complete():
+            from socialsight.analytics.engine import rollup_table
+
+            expr = services_from_rollup(rollup_table(self.store), zone)
+        else:
+            expr = services(self.events, zone)
+        return suppress_small_groups(expr, self.min_group_size)
 
     def unknown(self, limit: int | None = None) -> Grouped:
         """Unclassified registered domains ranked by people and requests."""
@@ -69,3 +84,174 @@ class Insights:
                 grouped.rows[: max(limit, 0)], grouped.min_group_size, grouped.suppressed_groups
             )
         return grouped
+
+    # -- dependencies, outages, impact (issue 5; docs/dependency.md) ---------------------------
+    @cached_property
+    def catalog(self) -> Catalog:
+        """The service catalog with this installation's overrides."""
+        from socialsight.catalog.model import load_catalog
+
+        return load_catalog(self.settings.catalog_overrides)
+
+    def _names(self) -> dict[str, str]:
+        return {sid: s.name for sid, s in self.catalog.services.items()}
+
+    def _check_service(self, service: str | None) -> None:
+        if service is not None and service not in self.catalog.services:
+            raise InputError(
+                f"unknown service {service!r} (`socialsight catalog list` shows the service ids)"
+            )
+
+    def _check_unit(self, unit: str | None) -> None:
+        if unit is None:
+            return
+        events = self.events
+        seen = events.filter(events["organization.unit"] == unit).limit(1).count().to_pyarrow()
+        if not seen.as_py():
+            raise InputError(f"unknown unit {unit!r} (`socialsight units` lists the units)")
+
+    def _window(self, since: date | None, until: date | None) -> Window | None:
+        from socialsight.analytics.calendar import resolve_window
+
+        key = ("window", since, until)
+        if key not in self._memo:
+            self._memo[key] = resolve_window(self.events, self.settings, since, until)
+        window: Window | None = self._memo[key]
+        return window
+
+    def declared(self) -> dict[tuple[str, str], float | None]:
+        """The register: (unit, service) -> declared tolerable downtime in hours or None."""
+        from socialsight.register import declared_downtime
+
+        if "declared" not in self._memo:
+            self._memo["declared"] = declared_downtime(self.store)
+        result: dict[tuple[str, str], float | None] = self._memo["declared"]
+        return result
+
+    def register(self) -> list[dict[str, Any]]:
+        """The declared-use register rows (unit, service, purpose, owner, fallback,
+        tolerable_downtime_hours, source, line, imported), by unit then service."""
+        return self.store.declared_uses()
+
+    def register_status(self) -> list[dict[str, Any]]:
+        """The register beside what the logs show: each declared use with ``observed`` (a
+        dependency row passing k exists for it), ``observed_tier`` and ``observed_score``.
+        A use by fewer than k people reads as not observed, like no use at all."""
+        seen = {(r["unit"], r["service"]): r for r in self.dependencies().rows}
+        out = []
+        for row in self.register():
+            dep = seen.get((row["unit"], row["service"]))
+            out.append(
+                {
+                    **row,
+                    "observed": dep is not None,
+                    "observed_tier": dep["tier"] if dep else None,
+                    "observed_score": dep["score"] if dep else None,
+                }
+            )
+        return out
+
+    def dependencies(
+        self,
+        service: str | None = None,
+        unit: str | None = None,
+        since: date | None = None,
+        until: date | None = None,
+    ) -> Grouped:
+        """Per (unit, service): the dependency measures, the factors, the 0-100 score and the
+        tier, sorted by score; pairs with fewer than k people are withheld and counted."""
+        from socialsight.analytics.dependencies import dependencies
+
+        self._check_service(service)
+        self._check_unit(unit)
+        key = ("dependencies", service, unit, since, until)
+        if key not in self._memo:
+            self._memo[key] = dependencies(
+                self.events, self.settings, self._window(since, until), self.declared(),
+                self._names(), service=service, unit=unit,
+            )  # fmt: skip
+        result: Grouped = self._memo[key]
+        return result
+
+    def outages(
+        self, service: str | None = None, since: date | None = None, until: date | None = None
+    ) -> Grouped:
+        """Episodes when a service was unreachable or failing, newest first; episodes with
+        fewer than k people hit are withheld and counted."""
+        from socialsight.analytics.outages import outages
+
+        self._check_service(service)
+        key = ("outages", service, since, until)
+        if key not in self._memo:
+            self._memo[key] = outages(
+                self.events, self.settings, self._window(since, until), self._names(), service
+            )
+        result: Grouped = self._memo[key]
+        return result
+
+    def impact(self, service: str, hours: float, rate: float | None = None) -> Impact:
+        """What if ``service`` were down for ``hours``: units ranked by dependency score,
+        people, office hours at risk, cost at ``rate`` (default: the configured hourly rate)
+        and whether each unit's declared tolerable downtime would be exceeded."""
+        from socialsight.analytics.impact import impact
+
+        self._check_service(service)
+        return impact(
+            self.dependencies(service=service), service, self._names()[service], hours, rate,
+            self.settings,
+        )  # fmt: skip
+
+    def usage_over_time(
+        self, by: str = "category", service: str | None = None, unit: str | None = None
+    ) -> Grouped:
+        """Requests and people per local day and category (or service; with ``service``
+        given, per unit); each (day, key) row under k is withheld and counted."""
+        from socialsight.analytics.usage import usage_over_time
+
+        self._check_service(service)
+        self._check_unit(unit)
+        expr = usage_over_time(self.events, self.settings.timezone, by, service, unit)
+        return suppress_small_groups(expr, self.min_group_size)
+
+    def units(self) -> Grouped:
+        """Units of the directory with their active people, services used and requests;
+        units under k are withheld and counted."""
+        from socialsight.analytics.usage import units
+
+        return suppress_small_groups(units(self.events), self.min_group_size)
+
+    def service_info(self, service: str) -> dict[str, Any]:
+        """The catalog entry of ``service``: id, name, category, owner, domains."""
+        self._check_service(service)
+        entry = self.catalog.services[service]
+        return {
+            "id": entry.id,
+            "name": entry.name,
+            "category": entry.category,
+            "owner": entry.owner,
+            "leaning": entry.leaning,
+            "description": entry.description,
+            "domains": list(entry.domains),
+        }
+
+    def overview(self) -> dict[str, Any]:
+        """Headline figures: the period (local days), events, people, units and services
+        (those passing k), critical dependencies, outages, unknown domains (passing k)."""
+        from socialsight.analytics.usage import totals
+
+        row = totals(self.events).to_pyarrow().to_pylist()[0]
+        window = self._window(None, None)
+        dependencies = self.dependencies()
+        return {
+            "period_start": window.since if window else None,
+            "period_end": window.until if window else None,
+            "events": int(row["events"]),
+            "people": int(row["people"]),
+            "units": len(self.units().rows),
+            "services": len(self.services().rows),
+            "critical_dependencies": sum(1 for r in dependencies.rows if r["tier"] == "critical"),
+            "undeclared_critical": sum(1 for r in dependencies.rows if r["undeclared_critical"]),
+            "outages": len(self.outages().rows),
+            "unknown_domains": len(self.unknown().rows),
+            "min_group_size": self.min_group_size,
+        }

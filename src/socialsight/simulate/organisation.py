@@ -282,6 +282,50 @@ def unit_index(name: str) -> int:
     raise KeyError(name)
 
 
+def business_visits() -> dict[tuple[str, str], float]:
+    """(unit, service) -> business visits per person per working day by design: the shared
+    :data:`COMMON` rates plus the unit's own profile (before each person's activity factor).
+
+    >>> business_visits()[("Human Resources", "linkedin")]
+    8.2
+    """
+    out: dict[tuple[str, str], float] = {}
+    for unit, _size, _site, profile in UNITS:
+        for table in (COMMON, profile):
+            for sid, rate in table.items():
+                out[(unit, sid)] = round(out.get((unit, sid), 0.0) + rate, 6)
+    return out
+
+
+HEAVY_COUNT = 5
+"""How many (unit, service) pairs the truth file names as the heaviest dependencies."""
+
+
+def heavy_dependencies(exclude_units: tuple[str, ...] = (SMALL_UNIT,)) -> list[dict[str, object]]:
+    """The :data:`HEAVY_COUNT` (unit, service) pairs with the most business visits per person
+    per working day by design (:func:`business_visits`), heaviest first, with the rate of the
+    next pair so that a reader sees the margin. Units in ``exclude_units`` (the Minister's
+    Office, below the privacy minimum) are left out.
+
+    >>> [(d["unit"], d["service"]) for d in heavy_dependencies()][:2]
+    [('Human Resources', 'linkedin'), ('Service Centre', 'whatsapp')]
+    """
+    from socialsight.simulate.services import NON_CATALOG
+
+    ranked = sorted(
+        ((rate, unit, sid) for (unit, sid), rate in business_visits().items()
+         if unit not in exclude_units and sid not in NON_CATALOG),
+        key=lambda item: (-item[0], item[1], item[2]),
+    )  # fmt: skip
+    top = ranked[:HEAVY_COUNT]
+    following = ranked[HEAVY_COUNT][0] if len(ranked) > HEAVY_COUNT else 0.0
+    return [
+        {"unit": unit, "service": sid, "visits_per_person_day": rate,
+         "next_visits_per_person_day": following}
+        for rate, unit, sid in top
+    ]  # fmt: skip
+
+
 def unit_sizes(people: int) -> list[int]:
     """People per unit: 3 in the Minister's Office, the rest shared by relative size
     (largest remainder, so the sizes sum to ``people``).

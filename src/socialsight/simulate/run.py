@@ -18,7 +18,14 @@ from socialsight.errors import InputError
 from socialsight.simulate import planted
 from socialsight.simulate.calendar import DAY, LocalClock, default_holidays, iso_utc
 from socialsight.simulate.config import SimulationConfig
-from socialsight.simulate.organisation import SITES, SMALL_UNIT, UNITS, People, make_people
+from socialsight.simulate.organisation import (
+    SITES,
+    SMALL_UNIT,
+    UNITS,
+    People,
+    heavy_dependencies,
+    make_people,
+)
 from socialsight.simulate.register import declared_uses
 from socialsight.simulate.services import NON_CATALOG, SERVICES, blocked_hosts, long_tail
 from socialsight.simulate.tables import (
@@ -594,6 +601,8 @@ def _truth(
         },
         "adoptions": [adoption],
         "undeclared_dependencies": [undeclared],
+        # The heaviest (unit, service) pairs by the unit profiles' design, not by measurement.
+        "heavy_dependencies": heavy_dependencies(),
         "declared_unused": [{"unit": u, "service": s} for u, s in cfg.declared_unused],
         "blocked": {
             "hosts": p.hosts.hosts[p.hosts.first_blocked :],

@@ -1,0 +1,334 @@
+"""When a service became unreachable or failing, found in the logs alone.
+
+Two rules mark stretches of a service's traffic as bad:
+
+* **errors**, per 5-minute bucket: at least :data:`MIN_FAILED` failed requests
+  (``event.outcome = failed`` or a 5xx status) from at least :data:`MIN_FAILED_PEOPLE`
+  people, making at least :data:`ERROR_SHARE` of the bucket's requests;
+* **volume**, per local hour: at most :data:`DROP_SHARE` of the people the service's own
+  baseline expects in that hour, where the baseline is the median, over the window's days of
+  the same kind (working or not), of the distinct people using the service in that local hour
+  (days without any use count as zero) and expects at least :data:`MIN_EXPECTED_PEOPLE`.
+  People, not requests: one person streaming video makes more requests than fifty reading.
+
+Bad stretches of one service closer than :data:`MERGE_GAP_MINUTES` are merged into an
+episode. An episode with errors needs :data:`MIN_EPISODE_FAILED` failures in all. The method
+is documented in ``docs/dependency.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from socialsight.analytics.calendar import Window, in_window, is_working_day, local_columns
+from socialsight.analytics.engine import epoch_us, local_time_between
+from socialsight.config import Settings
+from socialsight.privacy.min_group import Grouped
+
+UNKNOWN_UNIT = "unknown"
+
+BUCKET_MINUTES = 5
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MIN_FAILED = 5
+"""Failed requests a bucket needs before its error share means anything."""
+MIN_FAILED_PEOPLE = 2
+"""Distinct people with a failure in a bad bucket: one broken client is not an outage."""
+ERROR_SHARE = 0.25
+"""Share of a bucket's requests that failed for it to be bad."""
+DROP_SHARE = 0.10
+"""An hour with at most this share of its expected people is quiet."""
+MIN_EXPECTED_PEOPLE = 20.0
+"""People the baseline must expect in an hour before a quiet hour is called an outage."""
+MERGE_GAP_MINUTES = 15
+"""Bad stretches of one service this close or closer belong to one episode."""
+MIN_EPISODE_FAILED = 20
+"""Failed requests an error episode needs in all."""
+RETRY_SECONDS = 60
+"""A request following a failed one by the same person to the same host within this many
+seconds is a retry."""
+DOWN_SHARE = 0.90
+"""An episode whose error share is at least this is ``down``; ``failing`` from 0.5."""
+FAILING_SHARE = 0.50
+
+
+def candidates(
+    events: ir.Table, settings: Settings, window: Window, service: str | None = None
+) -> ir.Table:
+    """The bad stretches of every service (or of ``service``) in ``window``, one row each:
+    ``service, bucket`` (5-minute bucket number from the epoch, for the error rule),
+    ``day, hour`` (local), ``rule`` ("errors" for a bucket, "volume" for an hour),
+    ``requests, failed, failed_people, expected`` (baseline requests), ``expected_people``."""
+    s = in_window(events, window)
+    s = s.filter(s["service.id"].notnull() & (s["event.outcome"] != "blocked"))
+    if service is not None:
+        s = s.filter(s["service.id"] == service)
+    s = local_columns(s, settings, window)
+    failed = _failed(s)
+    # Buckets numbered from the epoch, in UTC (every zone's offset is a whole number of
+    # them), as integers: cheaper than time-zone-aware timestamp arithmetic.
+    bucket = epoch_us(s["@timestamp"]) // (BUCKET_MINUTES * 60_000_000)
+    local = local_time_between(s["@timestamp"], settings.timezone, window.start_utc, window.end_utc)
+    hour = local.hour().cast("int32")
+    s = s.mutate(_failed=failed, _bucket=bucket, _hour=hour)
+
+    # Baseline per (service, kind of day, local hour): medians over every day of that kind.
+    hourly = s.group_by(service=s["service.id"], day=s["_day"], hour=s["_hour"]).aggregate(
+        n=s.count(), people=s["person.pseudonym"].nunique()
+    )
+    days = window.days()
+    calendar = ibis.memtable(
+        {"day": days, "working": [is_working_day(d, settings) for d in days]},
+        schema={"day": "date", "working": "boolean"},
+    )
+    hours = ibis.memtable({"hour": list(range(24))}, schema={"hour": "int32"})
+    # A service cannot be down before it was first used: a new service's days before its
+    # adoption are neither in its baseline nor quiet.
+    services = hourly.group_by("service").aggregate(first_day=hourly["day"].min())
+    grid = services.cross_join(calendar).cross_join(hours)
+    grid = grid.filter(grid["day"] >= grid["first_day"])
+    filled = grid.left_join(
+        hourly,
+        (grid["service"] == hourly["service"])
+        & (grid["day"] == hourly["day"])
+        & (grid["hour"] == hourly["hour"]),
+    ).select(
+        service=grid["service"],
+        day=grid["day"],
+        working=grid["working"],
+        hour=grid["hour"],
+        n=hourly["n"].fill_null(0),
+        people=hourly["people"].fill_null(0),
+    )
+    baseline = filled.group_by("service", "working", "hour").aggregate(
+        expected_n=filled["n"].median().cast("float64"),
+        expected_people=filled["people"].median().cast("float64"),
+    )
+    per_hour = filled.join(baseline, ["service", "working", "hour"], how="inner")
+
+    # Volume rule, per local hour (its start is rebuilt from the local day and hour after
+    # execution: a quiet hour may have no event at all).
+    quiet = per_hour.filter(
+        (per_hour["expected_people"] >= MIN_EXPECTED_PEOPLE)
+        & (per_hour["people"] <= DROP_SHARE * per_hour["expected_people"])
+    ).select(
+        service="service",
+        bucket=ibis.null().cast("int64"),
+        day=per_hour["day"],
+        hour=per_hour["hour"],
+        rule=ibis.literal("volume"),
+        requests=per_hour["n"],
+        failed=ibis.literal(0).cast("int64"),
+        failed_people=ibis.literal(0).cast("int64"),
+        expected=per_hour["expected_n"],
+        expected_people=per_hour["expected_people"],
+    )
+
+    # Error rule, per 5-minute bucket.
+    per_bucket = s.group_by(
+        service=s["service.id"], bucket=s["_bucket"], day=s["_day"], hour=s["_hour"],
+        working=s["_working"],
+    ).aggregate(
+        requests=s.count(),
+        failed=s["_failed"].cast("int64").sum(),
+        failed_people=s["person.pseudonym"].nunique(where=s["_failed"]),
+    )  # fmt: skip
+    bad = per_bucket.filter(
+        (per_bucket["failed"] >= MIN_FAILED)
+        & (per_bucket["failed_people"] >= MIN_FAILED_PEOPLE)
+        & (per_bucket["failed"] >= ERROR_SHARE * per_bucket["requests"])
+    )
+    bad = bad.join(baseline, ["service", "working", "hour"], how="left").select(
+        service=bad["service"],
+        bucket=bad["bucket"],
+        day=bad["day"],
+        hour=bad["hour"],
+        rule=ibis.literal("errors"),
+        requests=bad["requests"],
+        failed=bad["failed"],
+        failed_people=bad["failed_people"],
+        expected=baseline["expected_n"].fill_null(0.0) / (60 / BUCKET_MINUTES),
+        expected_people=baseline["expected_people"].fill_null(0.0),
+    )
+    return bad.union(quiet)
+
+
+def _failed(s: ir.Table) -> ir.BooleanValue:
+    status = s["http.response.status_code"]
+    failed: ir.BooleanValue = (s["event.outcome"] == "failed") | (status >= 500).fill_null(False)
+    return failed
+
+
+@dataclass
+class Episode:
+    """A run of bad stretches of one service."""
+
+    service: str
+    start: datetime
+    end: datetime
+    errors: bool = False
+    """True when any of its stretches was bad by the error rule."""
+    requests: int = 0
+    failed: int = 0
+    expected: float = 0.0
+    expected_people: float = 0.0
+    """The most people the baseline expects in one hour of the episode."""
+    parts: list[dict[str, Any]] = field(default_factory=list)
+
+
+def episodes(
+    rows: list[dict[str, Any]], settings: Settings, first: datetime, last: datetime
+) -> list[Episode]:
+    """Group :func:`candidates` rows into episodes, newest first, keeping those that pass
+    the episode minimums. Quiet hours before the first or after the last event of the store
+    (``first``, ``last``) are not outages but the edges of the data, and are dropped."""
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(settings.timezone)
+    step = timedelta(minutes=BUCKET_MINUTES)
+    stretches: dict[str, list[tuple[datetime, datetime, dict[str, Any]]]] = {}
+    for row in rows:
+        if row["rule"] == "errors":
+            start = EPOCH + int(row["bucket"]) * step
+            end = start + step
+        else:
+            local = datetime.combine(row["day"], datetime.min.time()) + timedelta(
+                hours=int(row["hour"])
+            )
+            # fold=0: in the repeated hour of a daylight-saving change, the first one.
+            start = local.replace(tzinfo=zone).astimezone(UTC)
+            end = start + timedelta(hours=1)
+            if start < first or end > last:
+                continue
+        stretches.setdefault(row["service"], []).append((start, end, row))
+    gap = timedelta(minutes=MERGE_GAP_MINUTES)
+    found: list[Episode] = []
+    for service, items in stretches.items():
+        items.sort(key=lambda item: (item[0], item[1]))
+        current: Episode | None = None
+        for start, end, row in items:
+            if current is not None and start - current.end <= gap:
+                current.end = max(current.end, end)
+            else:
+                current = Episode(service, start, end)
+                found.append(current)
+            current.errors = current.errors or row["rule"] == "errors"
+            current.parts.append(row)
+    kept = []
+    for ep in found:
+        ep.requests = sum(int(p["requests"]) for p in ep.parts)
+        ep.failed = sum(int(p["failed"]) for p in ep.parts)
+        ep.expected = sum(float(p["expected"] or 0.0) for p in ep.parts)
+        ep.expected_people = max(float(p["expected_people"] or 0.0) for p in ep.parts)
+        if not ep.errors or ep.failed >= MIN_EPISODE_FAILED:
+            kept.append(ep)
+    kept.sort(key=lambda ep: (ep.start, ep.service), reverse=True)
+    return kept
+
+
+def severity(episode: Episode) -> str:
+    """``down`` (nothing got through), ``failing`` (most requests failed) or ``degraded``."""
+    if not episode.errors:
+        return "down"
+    share = episode.failed / max(episode.requests, 1)
+    if share >= DOWN_SHARE:
+        return "down"
+    return "failing" if share >= FAILING_SHARE else "degraded"
+
+
+def details(events: ir.Table, episode: Episode) -> ir.Table:
+    """Per unit for one episode: ``people_hit`` (people who met a failure), with the
+    episode's totals on every row: ``requests, failed, retries, people_all``."""
+    s = events.filter(
+        (events["service.id"] == episode.service)
+        & (events["@timestamp"] >= ibis.literal(episode.start))
+        & (events["@timestamp"] < ibis.literal(episode.end))
+        & (events["event.outcome"] != "blocked")
+    )
+    failed = _failed(s)
+    order = ibis.window(group_by=[s["person.pseudonym"], s["url.domain"]], order_by=s["@timestamp"])
+    previous_failed = failed.lag().over(order)
+    pause = s["@timestamp"].delta(s["@timestamp"].lag().over(order), unit="millisecond")
+    retry = previous_failed.fill_null(False) & (pause <= RETRY_SECONDS * 1000).fill_null(False)
+    s = s.mutate(_failed=failed, _retry=retry.cast("int64"))
+    totals = s.aggregate(
+        requests=s.count(),
+        failed=s["_failed"].cast("int64").sum(),
+        retries=s["_retry"].sum(),
+        people_all=s["person.pseudonym"].nunique(where=s["_failed"]),
+    )
+    per_unit = s.group_by(unit=s["organization.unit"]).aggregate(
+        people_hit=s["person.pseudonym"].nunique(where=s["_failed"])
+    )
+    return per_unit.cross_join(totals)
+
+
+def outages(
+    events: ir.Table,
+    settings: Settings,
+    window: Window | None,
+    names: Mapping[str, str],
+    service: str | None = None,
+) -> Grouped:
+    """The contract rows of ``Insights.outages``, newest first. An episode with fewer than
+    k people hit is suppressed and counted; so is each unit under k in ``units_hit``.
+
+    People hit are the people who met a failure; for an episode found by the volume rule
+    alone (the service vanished from the logs) it is the number of people the baseline
+    expects in its busiest hour, and ``units_hit`` is empty (nobody's request was logged).
+    """
+    k = settings.min_group_size
+    if window is None:
+        return Grouped([], k, 0)
+    bounds = events.aggregate(
+        first=events["@timestamp"].min(), last=events["@timestamp"].max()
+    ).to_pyarrow()
+    first, last = bounds["first"][0].as_py(), bounds["last"][0].as_py()
+    if first is None or last is None:
+        return Grouped([], k, 0)
+    rows = candidates(events, settings, window, service).to_pyarrow().to_pylist()
+    out: list[dict[str, Any]] = []
+    suppressed = 0
+    for ep in episodes(rows, settings, first, last):
+        per_unit = details(events, ep).to_pyarrow().to_pylist() if ep.errors else []
+        totals = per_unit[0] if per_unit else {}
+        if totals:
+            ep.requests, ep.failed = int(totals["requests"]), int(totals["failed"])
+        people = int(totals.get("people_all", 0)) if ep.errors else round(ep.expected_people)
+        if people < k:
+            suppressed += 1
+            continue
+        units = [
+            {"unit": u["unit"], "people_hit": int(u["people_hit"])}
+            for u in per_unit
+            if u["unit"] != UNKNOWN_UNIT and int(u["people_hit"]) > 0
+        ]
+        shown = sorted(
+            (u for u in units if u["people_hit"] >= k), key=lambda u: (-u["people_hit"], u["unit"])
+        )
+        requests, failed = ep.requests, ep.failed
+        out.append(
+            {
+                "service": ep.service,
+                "service_name": names.get(ep.service, ep.service),
+                "start": ep.start,
+                "end": ep.end,
+                "duration_minutes": round((ep.end - ep.start).total_seconds() / 60),
+                "severity": severity(ep),
+                "rule": "errors" if ep.errors else "volume",
+                "requests": requests,
+                "failed": failed,
+                "error_share": round(failed / requests, 4) if requests else None,
+                "retries": int(totals.get("retries", 0)),
+                "people_hit": people,
+                "units_hit": shown,
+                "units_suppressed": len(units) - len(shown),
+                "expected_requests": round(ep.expected),
+            }
+        )
+    return Grouped(out, k, suppressed)
