@@ -219,6 +219,10 @@ def ingest(
     format: Annotated[
         str | None, typer.Option("--format", help="Force a format instead of detecting it.")
     ] = None,
+    mapping: Annotated[
+        Path | None,
+        typer.Option(help="Mapping file (TOML) for --format generic: which column is what."),
+    ] = None,
     json_out: JsonOption = False,
 ) -> None:
     """Read log files into the store: parse, classify, pseudonymise, keep.
@@ -228,6 +232,8 @@ def ingest(
     are counted by reason (see `socialsight rejects`).
 
     Example: socialsight ingest /var/log/squid/access.log* --directory staff.csv
+
+    Example: socialsight ingest export.csv --format generic --mapping export.toml
     """
     from socialsight.ingest import Ingestor
     from socialsight.privacy.directory import EMPTY_DIRECTORY, load_directory
@@ -248,7 +254,10 @@ def ingest(
         transient=True,
     )
     with bar:
-        report = Ingestor(data_dir, units, format, _RichProgress(bar)).run(paths)
+        options = {"mapping": str(mapping)} if mapping else None
+        report = Ingestor(data_dir, units, format, _RichProgress(bar), format_options=options).run(
+            paths
+        )
     if json_out:
         print_json(
             {
