@@ -223,7 +223,12 @@ class Ingestor:
             )
             self.store.register_file(entry)
         forced = self.forced_format is not None and entry.format == self.forced_format.name
-        parser = formats.get(entry.format).configured(self.format_options if forced else {})
+        cls = formats.get(entry.format)
+        options = dict(self.format_options) if forced else {}
+        if cls.takes_timezone:
+            # Resolvers log local wall-clock time without a zone: the site's zone applies.
+            options.setdefault("timezone", self.settings.timezone)
+        parser = cls.configured(options)
         if entry.byte_offset:
             # Appended lines come without the header read last time: take it up again.
             saved = self.store.parser_state(entry.file_id)

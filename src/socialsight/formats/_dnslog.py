@@ -213,6 +213,7 @@ class DnsQueryLog(LogFormat):
     chunk_independent: ClassVar[bool] = True
     """No state across chunks: ingest may parse chunks in parallel (a blocking line is joined
     within its own chunk anyway)."""
+    takes_timezone: ClassVar[bool] = True
     now: dt.datetime | None = None
     """The reading time used to give syslog time stamps a year (default: the current time)."""
     zone: str = "UTC"

@@ -39,6 +39,9 @@ class LogFormat(abc.ABC):
     """The ``RECORD_SCHEMA`` fields this format can fill (the docs' capability matrix)."""
     detectable: ClassVar[bool] = True
     """False for formats read only when named with ``--format`` (they are not sniffed)."""
+    takes_timezone: ClassVar[bool] = False
+    """True for formats whose time stamps may carry no zone: ingest passes the configured
+    ``timezone`` to :meth:`configured` as the zone to read them in."""
 
     @classmethod
     def configured(cls, options: Mapping[str, str]) -> LogFormat:
