@@ -280,3 +280,15 @@ def test_simulated_org_matches_the_squid_run(
     """simulate --format zscaler -> ingest: the same services, people and units as Squid."""
     carried = {"requests", "blocked", "failed", "bytes_down"}
     compare_with_squid("zscaler", tmp_path, cli, tmp_path_factory, carried)
+
+
+def test_default_port_follows_the_scheme() -> None:
+    """A URL without a port gets its scheme's port: wss is TLS (443), not plain ws (80)."""
+    template = (
+        '{"time":"Mon Mar 02 15:04:05 2026","login":"ann@example.org","proto":"HTTP",'
+        '"eurl":"%s","action":"Allowed","cip":"10.1.2.3","reqmethod":"GET","respcode":"101"}'
+    )
+    urls = ["wss://chat.example.org/socket", "ws://chat.example.org/socket",
+            "https://www.example.org/", "http://www.example.org/"]  # fmt: skip
+    rows = parse([template % url for url in urls]).records.to_pylist()
+    assert [row["destination.port"] for row in rows] == [443, 80, 443, 80]

@@ -240,7 +240,7 @@ class _Row:
         )
         scheme = pc.utf8_lower(pc.coalesce(_none(pc.struct_field(url, "scheme")), f["proto"]))
         default = pc.if_else(
-            pc.match_substring_regex(scheme, r"^(?:https|ssl|tls)"), 443,
+            pc.match_substring_regex(scheme, r"^(?:https|wss|ssl|tls)"), 443,
             pc.if_else(pc.match_substring_regex(scheme, r"^(?:http|ws)"), 80, None),
         )  # fmt: skip
         # A tunnel logged without its port is TLS in practice (proto says HTTP for CONNECT).
