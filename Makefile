@@ -6,10 +6,10 @@ DEMO   ?= demo
 DEMO_PEOPLE ?= 1000
 DEMO_DAYS   ?= 30
 
-.PHONY: demo test lint types unit bench clean venv
+.PHONY: demo test lint types unit bench clean venv browser
 
 $(BIN)/socialsight: pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	test -x $(BIN)/python || { bash tools/system-deps.sh && $(PYTHON) -m venv $(VENV); }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
@@ -17,7 +17,11 @@ $(BIN)/socialsight: pyproject.toml
 venv: $(BIN)/socialsight
 
 # Lint, types and the whole test suite, run in a non-UTC zone on purpose.
-test: venv lint types unit
+test: venv browser lint types unit
+
+# Debian's chromium for the browser tests (installed when missing).
+browser:
+	bash tools/system-deps.sh --browser
 
 lint: venv
 	$(BIN)/ruff check src tests tools
