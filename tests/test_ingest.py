@@ -139,6 +139,30 @@ def test_rotation_rename_compress_and_copy_are_not_read_twice(
     assert _events(data_dir) == 27
 
 
+def test_rotation_between_runs_reads_only_the_new_lines(data_dir: Path, tmp_path: Path) -> None:
+    """The file grew, was rotated and a new one started, all before the next run, which is
+    given both (``ingest access.log*``): the new file sorts first and replaces the path, and the
+    rotated one must still be recognised and read on from where the last run stopped."""
+    from datetime import UTC, datetime
+
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    log = small_org_log(logs / "access.log")
+    assert Ingestor(data_dir).run([logs]).records == 26
+    late = squid_line(datetime(2026, 3, 12, 15, tzinfo=UTC), "10.9.9.9", "late", "GET",
+                      "http://www.youtube.com/watch")  # fmt: skip
+    with open(log, "a") as handle:
+        handle.write(late + "\n")
+    os.rename(log, logs / "access.log.1")
+    fresh = squid_line(datetime(2026, 3, 13, 15, tzinfo=UTC), "10.9.9.8", "fresh", "GET",
+                       "http://www.reddit.com/")  # fmt: skip
+    (logs / "access.log").write_text(fresh + "\n")
+    rotated = Ingestor(data_dir).run([logs])
+    statuses = {Path(f.path).name: (f.status, f.records) for f in rotated.files}
+    assert statuses == {"access.log": ("replaced", 1), "access.log.1": ("renamed", 1)}
+    assert _events(data_dir) == 28
+
+
 def test_truncated_file_is_detected_and_read_from_the_start(data_dir: Path, tmp_path: Path) -> None:
     log = small_org_log(tmp_path / "access.log")
     Ingestor(data_dir).run([log])

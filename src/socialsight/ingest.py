@@ -240,10 +240,13 @@ class Ingestor:
         self, path: Path, head: bytes, compression: str, known: list[FileEntry]
     ) -> tuple[FileEntry | None, str]:
         """Which ledger file this is, and what happened to it since the last run."""
+        # A "replaced" file is one whose path now holds other content; it is still a
+        # candidate, because the rotated original may turn up under its new name later in the
+        # same run (``ingest access.log*`` sees the new access.log before access.log.1).
         candidates = [
             f
             for f in known
-            if f.state == "active"
+            if f.state in ("active", "replaced")
             and f.fingerprint_len <= len(head)
             and fingerprint(head[: f.fingerprint_len]) == f.fingerprint
         ]
@@ -255,8 +258,10 @@ class Ingestor:
                 self.store.update_file(entry.file_id, state="truncated")
                 return None, "truncated"
             if entry.path != str(path):
-                self.store.update_file(entry.file_id, path=str(path))
+                self.store.update_file(entry.file_id, path=str(path), state="active")
                 return entry, "renamed"
+            if entry.state != "active":
+                self.store.update_file(entry.file_id, state="active")
             return entry, "appended" if entry.byte_offset else "new"
         for f in known:
             if f.state == "active" and f.path == str(path):
