@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import ibis
 import pytest
 
-from socialsight.analytics.outages import Episode, severity
+from socialsight.analytics.outages import Episode, complementary_suppression, severity
 from socialsight.config import KEY_NAME, STORE_NAME, write_default_config
 from socialsight.errors import InputError
 from socialsight.ingest import Ingestor
@@ -192,3 +192,13 @@ def test_a_service_that_vanishes_from_the_logs_is_a_volume_episode() -> None:
     few = [r for r in rows if int(r[1][1:]) < 4]
     assert outages(_events(few), settings, window, {}).as_json()["suppressed_groups"] == 0
     assert outages(_events(few), settings, window, {}).rows == []
+
+
+def test_units_hit_never_leave_a_small_remainder() -> None:
+    """people_hit minus the units shown must not single out a withheld group under k."""
+    units = [{"unit": u, "people_hit": n} for u, n in (("A", 40), ("B", 7), ("C", 5))]
+    assert [u["unit"] for u in complementary_suppression(units, 55, 5)] == ["A", "B"]
+    assert [u["unit"] for u in complementary_suppression(units, 52, 5)] == ["A", "B", "C"]
+    assert [u["unit"] for u in complementary_suppression(units, 58, 5)] == ["A", "B", "C"]
+    # 3 left over; without C, 8 left over: C is withheld too.
+    assert complementary_suppression(units[:1], 42, 5) == []

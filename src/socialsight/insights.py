@@ -105,10 +105,17 @@ class Insights:
     def _check_unit(self, unit: str | None) -> None:
         if unit is None:
             return
+        # A unit with fewer than k people gets the same answer as one that does not exist:
+        # a query narrowed to it would otherwise tell, through its count of suppressed groups,
+        # whether its few people used a service on a given day.
         events = self.events
-        seen = events.filter(events["organization.unit"] == unit).limit(1).count().to_pyarrow()
-        if not seen.as_py():
-            raise InputError(f"unknown unit {unit!r} (`socialsight units` lists the units)")
+        mine = events.filter(events["organization.unit"] == unit)
+        people = mine["person.pseudonym"].nunique().to_pyarrow().as_py()
+        if (people or 0) < self.min_group_size:
+            raise InputError(
+                f"no unit {unit!r} with at least {self.min_group_size} people "
+                "(`socialsight units` lists the units shown)"
+            )
 
     def _window(self, since: date | None, until: date | None) -> Window | None:
         from socialsight.analytics.calendar import resolve_window

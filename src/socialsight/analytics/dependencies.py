@@ -18,6 +18,7 @@ from typing import Any
 
 import ibis
 import ibis.expr.types as ir
+import pyarrow as pa
 
 from socialsight.analytics.calendar import (
     Window,
@@ -164,13 +165,16 @@ def _day_weights(window: Window, settings: Settings) -> ir.Table:
     per_week = dict(weeks_of(window, settings))
     days = working_days(window, settings)
     weeks = [(d - monday).days // 7 for d in days]
+    # Typed Arrow columns: a window without working days (a weekend) is an empty table,
+    # which an untyped empty list cannot express.
     return ibis.memtable(
-        {
-            "wday": days,
-            "inv_wd": [1.0 / per_week[w] for w in weeks],
-            "week_inv_wd": [w / per_week[w] for w in weeks],
-        },
-        schema={"wday": "date", "inv_wd": "float64", "week_inv_wd": "float64"},
+        pa.table(
+            {
+                "wday": pa.array(days, pa.date32()),
+                "inv_wd": pa.array([1.0 / per_week[w] for w in weeks], pa.float64()),
+                "week_inv_wd": pa.array([w / per_week[w] for w in weeks], pa.float64()),
+            }
+        )
     )
 
 

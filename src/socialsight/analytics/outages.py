@@ -311,6 +311,7 @@ def outages(
         shown = sorted(
             (u for u in units if u["people_hit"] >= k), key=lambda u: (-u["people_hit"], u["unit"])
         )
+        shown = complementary_suppression(shown, people, k)
         requests, failed = ep.requests, ep.failed
         out.append(
             {
@@ -332,3 +333,23 @@ def outages(
             }
         )
     return Grouped(out, k, suppressed)
+
+
+def complementary_suppression(
+    shown: list[dict[str, Any]], people: int, k: int
+) -> list[dict[str, Any]]:
+    """The units to show (sorted by people hit, descending) once the people they do not
+    account for (withheld units, people outside the directory) are either none or at least
+    ``k``: otherwise ``people - sum(shown)`` would give away a group smaller than k, so the
+    smallest shown units are withheld too.
+
+    >>> units = [{"unit": "A", "people_hit": 9}, {"unit": "B", "people_hit": 6}]
+    >>> [u["unit"] for u in complementary_suppression(units, 18, 5)]  # 3 left over
+    ['A']
+    >>> [u["unit"] for u in complementary_suppression(units, 15, 5)]  # all accounted for
+    ['A', 'B']
+    """
+    kept = list(shown)
+    while kept and 0 < people - sum(u["people_hit"] for u in kept) < k:
+        kept.pop()
+    return kept
