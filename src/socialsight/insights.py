@@ -69,9 +69,9 @@ class Insights:
         if whole_hour_zone(zone) and self.store.rollups_complete():
             from socialsight.analytics.engine import rollup_table
 
-            expr = services_from_rollup(rollup_table(self.store), zone)
+            expr = services_from_rollup(rollup_table(self.store), zone, self.min_group_size)
         else:
-            expr = services(self.events, zone)
+            expr = services(self.events, zone, self.min_group_size)
         return suppress_small_groups(expr, self.min_group_size)
 
     def unknown(self, limit: int | None = None) -> Grouped:

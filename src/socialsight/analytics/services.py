@@ -10,10 +10,36 @@ import ibis.expr.types as ir
 
 from socialsight.analytics.engine import local_time
 
+COLUMNS = (
+    "service", "category", "people", "units", "requests", "bytes_up", "bytes_down",
+    "active_days", "failed", "blocked", "first_seen", "last_seen",
+)  # fmt: skip
 
-def services(events: ir.Table, zone: str = "UTC") -> ir.Table:
-    """Per service: category, people, units, requests, bytes up/down, active days, first and
-    last seen, share of requests that failed or were blocked.
+
+def units_using(table: ir.Table, k: int) -> ir.Table:
+    """Per service: the directory units with at least ``k`` of their people using it. A unit
+    with fewer is not counted: counting it would tell that its few people use the service.
+    ``table`` is the events or the hourly rollup (both have the columns used)."""
+    classified = table.filter(
+        table["service.id"].notnull() & (table["organization.unit"] != "unknown")
+    )
+    per_unit = classified.group_by(
+        service=classified["service.id"], unit=classified["organization.unit"]
+    ).aggregate(people=classified["person.pseudonym"].nunique())
+    large = per_unit.filter(per_unit["people"] >= k)
+    return large.group_by("service").aggregate(units=large.count())
+
+
+def _with_units(result: ir.Table, table: ir.Table, k: int) -> ir.Table:
+    counts = units_using(table, k).rename(units_service="service")
+    joined = result.left_join(counts, result["service"] == counts["units_service"])
+    return joined.mutate(units=joined["units"].fill_null(0)).drop("units_service")
+
+
+def services(events: ir.Table, zone: str = "UTC", k: int = 1) -> ir.Table:
+    """Per service: category, people, units (with at least ``k`` people using it), requests,
+    bytes up/down, active days, first and last seen, share of requests that failed or were
+    blocked.
 
     ``active_days`` counts the distinct calendar days, in ``zone``, with any request.
     Unclassified hosts are left out (see :func:`socialsight.analytics.unknown.unknown`).
@@ -21,28 +47,27 @@ def services(events: ir.Table, zone: str = "UTC") -> ir.Table:
     """
     classified = events.filter(events["service.id"].notnull())
     local_day = local_time(classified["@timestamp"], zone).date()
-    known_units = classified["organization.unit"].nullif("unknown")
+    result = classified.group_by(
+        service=classified["service.id"], category=classified["service.category"]
+    ).aggregate(
+        people=classified["person.pseudonym"].nunique(),
+        requests=classified.count(),
+        bytes_up=classified["http.request.bytes"].sum(),
+        bytes_down=classified["http.response.bytes"].sum(),
+        active_days=local_day.nunique(),
+        failed=(classified["event.outcome"] == "failed").sum(),
+        blocked=(classified["event.outcome"] == "blocked").sum(),
+        first_seen=classified["@timestamp"].min(),
+        last_seen=classified["@timestamp"].max(),
+    )
     return (
-        classified.group_by(
-            service=classified["service.id"], category=classified["service.category"]
-        )
-        .aggregate(
-            people=classified["person.pseudonym"].nunique(),
-            units=known_units.nunique(),
-            requests=classified.count(),
-            bytes_up=classified["http.request.bytes"].sum(),
-            bytes_down=classified["http.response.bytes"].sum(),
-            active_days=local_day.nunique(),
-            failed=(classified["event.outcome"] == "failed").sum(),
-            blocked=(classified["event.outcome"] == "blocked").sum(),
-            first_seen=classified["@timestamp"].min(),
-            last_seen=classified["@timestamp"].max(),
-        )
+        _with_units(result, events, k)
+        .select(*COLUMNS)
         .order_by([ibis.desc("people"), ibis.desc("requests"), "service"])
     )
 
 
-def services_from_rollup(rollup: ir.Table, zone: str = "UTC") -> ir.Table:
+def services_from_rollup(rollup: ir.Table, zone: str = "UTC", k: int = 1) -> ir.Table:
     """:func:`services` computed from the hourly rollup (``store.ROLLUP_SCHEMA``) instead of
     the events: the same rows, from a table several times smaller.
 
@@ -74,15 +99,9 @@ def services_from_rollup(rollup: ir.Table, zone: str = "UTC") -> ir.Table:
         first_seen=hourly["first_seen"].min(),
         last_seen=hourly["last_seen"].max(),
     )
-    known_units = classified["organization.unit"].nullif("unknown")
-    people = classified.group_by(**keys).aggregate(
-        people=classified["person.pseudonym"].nunique(), units=known_units.nunique()
-    )
-    joined = people.join(totals, ["service", "category"])
-    return joined.select(
-        "service", "category", "people", "units", "requests", "bytes_up", "bytes_down",
-        "active_days", "failed", "blocked", "first_seen", "last_seen",
-    ).order_by([ibis.desc("people"), ibis.desc("requests"), "service"])  # fmt: skip
+    people = classified.group_by(**keys).aggregate(people=classified["person.pseudonym"].nunique())
+    joined = _with_units(people.join(totals, ["service", "category"]), rollup, k)
+    return joined.select(*COLUMNS).order_by([ibis.desc("people"), ibis.desc("requests"), "service"])
 
 
 def whole_hour_zone(zone: str, first_year: int = 1990, last_year: int = 2060) -> bool:
