@@ -299,3 +299,31 @@ def test_roles_on_pages_that_need_no_analytics(web_data: Path) -> None:
                 assert status == (200 if allowed else 403), (role, path, status)
         finally:
             client.close()
+
+
+def test_parallel_login_attempts_cannot_outrun_the_limit() -> None:
+    """The check and the count are one step: of 40 attempts racing each other (before any
+    password is checked), exactly the limit gets through."""
+    import threading
+
+    from socialsight.web.security import LoginLimiter
+
+    limiter = LoginLimiter(max_failures=5)
+    start = threading.Barrier(40)
+    passed: list[bool] = []
+
+    def attempt() -> None:
+        start.wait()
+        passed.append(limiter.attempt("user:ada", "client:10.0.0.1"))
+
+    threads = [threading.Thread(target=attempt) for _ in range(40)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert passed.count(True) == 5
+    limiter.succeeded("user:ada", "client:10.0.0.1")
+    assert limiter.attempt("user:ada", "client:10.0.0.2")  # the user's failures are forgotten
+    # The success took back the client's attempt counted in advance: 4 failures remain.
+    assert limiter.attempt("user:bob", "client:10.0.0.1")
+    assert not limiter.attempt("user:carol", "client:10.0.0.1")

@@ -218,14 +218,14 @@ def _basic_user(request: Request) -> User | None:
         raise HTTPException(400, "malformed Basic credentials")
     state: Any = request.app.state
     keys = (f"user:{name.strip().lower()}", client_key(request))
-    if state.limiter.blocked(*keys):
+    if not state.limiter.attempt(*keys):
         raise HTTPException(429, "too many failed logins; try again later")
     user: User | None = state.users.verify(name, password)
     if user is None:
-        state.limiter.fail(*keys)
         raise HTTPException(
             401, "wrong user name or password", headers={"WWW-Authenticate": "Basic"}
         )
+    state.limiter.succeeded(*keys)
     return user
 
 

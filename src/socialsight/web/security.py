@@ -110,6 +110,36 @@ class LoginLimiter:
             now = self.clock()
             return any(len(self._recent(key, now)) >= self.max_failures for key in keys)
 
+    def attempt(self, *keys: str) -> bool:
+        """Check and count in one step: False when any of ``keys`` is at the limit; otherwise
+        the attempt is counted as a failure in advance and True is returned. Counting before
+        the (slow) password check means parallel attempts cannot all pass the check; a right
+        password then calls :meth:`succeeded`.
+
+        >>> limiter = LoginLimiter(max_failures=2)
+        >>> [limiter.attempt("user:ada", "client:x") for _ in range(3)]
+        [True, True, False]
+        """
+        with self._lock:
+            now = self.clock()
+            if any(len(self._recent(key, now)) >= self.max_failures for key in keys):
+                return False
+            for key in keys:
+                self._failures[key].append(now)
+            return True
+
+    def succeeded(self, user_key: str, *other_keys: str) -> None:
+        """The attempt was right: forget the user's failures and take back the one counted in
+        advance against the other keys (the client address)."""
+        with self._lock:
+            self._failures.pop(user_key, None)
+            for key in other_keys:
+                times = self._failures.get(key)
+                if times:
+                    times.pop()
+                    if not times:
+                        del self._failures[key]
+
     def fail(self, *keys: str) -> None:
         """Count one failed attempt against each of ``keys``."""
         with self._lock:

@@ -51,7 +51,7 @@ def login(
     state: Any = request.app.state
     keys = (f"user:{username.strip().lower()}", client_key(request))
     context = {"next": safe_next(next), "name": username}
-    if state.limiter.blocked(*keys):
+    if not state.limiter.attempt(*keys):
         return render(
             request,
             "login.html",
@@ -60,11 +60,10 @@ def login(
         )
     user = state.users.verify(username, password)
     if user is None:
-        state.limiter.fail(*keys)
         return render(
             request, "login.html", {**context, "error": "Wrong user name or password."}, 401
         )
-    state.limiter.reset(keys[0])
+    state.limiter.succeeded(*keys)
     session = session_of(request)
     session.login(user.name)
     state.users.start_session(session.sid, user.name, SESSION_SECONDS)
