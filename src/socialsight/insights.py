@@ -12,6 +12,7 @@ by the minimum group size and carrying the count of what was suppressed.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
@@ -31,6 +32,30 @@ if TYPE_CHECKING:
     from socialsight.catalog.model import Catalog
 
 
+MEMO_ENTRIES = 64
+"""Answers an Insights object keeps: enough for a dashboard's pages, bounded because every
+distinct filter (service, unit, window) asked for is a new entry."""
+
+
+class BoundedMemo(OrderedDict[Any, Any]):
+    """A dict that forgets its oldest entries beyond ``size``.
+
+    >>> memo = BoundedMemo(2)
+    >>> memo["a"], memo["b"], memo["c"] = 1, 2, 3
+    >>> list(memo)
+    ['b', 'c']
+    """
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        super().__setitem__(key, value)
+        while len(self) > self.size:
+            self.popitem(last=False)
+
+
 @dataclass
 class Insights:
     """Questions about one installation. Cheap to create; each call reads committed data."""
@@ -39,7 +64,7 @@ class Insights:
     settings: Settings
     store: Store
     _con: Any = field(default=None, repr=False)
-    _memo: dict[Any, Any] = field(default_factory=dict, repr=False)
+    _memo: dict[Any, Any] = field(default_factory=lambda: BoundedMemo(MEMO_ENTRIES), repr=False)
 
     @classmethod
     def open(cls, data: str | Path | None = None) -> Insights:
