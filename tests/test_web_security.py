@@ -327,3 +327,33 @@ def test_parallel_login_attempts_cannot_outrun_the_limit() -> None:
     # The success took back the client's attempt counted in advance: 4 failures remain.
     assert limiter.attempt("user:bob", "client:10.0.0.1")
     assert not limiter.attempt("user:carol", "client:10.0.0.1")
+
+
+def test_an_unexpected_error_still_carries_the_security_headers(data_dir: Path) -> None:
+    """A bug in a page must not drop the CSP and the other headers from its 500 answer."""
+    import asyncio
+
+    import httpx
+
+    from socialsight.web.security import SECURITY_HEADERS
+
+    from webtools import make_app
+
+    app = make_app(data_dir)
+
+    def boom() -> None:
+        raise RuntimeError("a bug")
+
+    app.add_api_route("/boom", boom)
+
+    async def get() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return await client.get("/boom")
+
+    response = asyncio.run(get())
+    assert response.status_code == 500
+    assert "a bug" not in response.text
+    for name, value in SECURITY_HEADERS.items():
+        assert response.headers[name] == value
+    assert response.headers["cache-control"] == "no-store"
