@@ -99,10 +99,10 @@ class LoginLimiter:
 
     >>> clock = [0.0]
     >>> limiter = LoginLimiter(max_failures=2, window_seconds=60, clock=lambda: clock[0])
-    >>> limiter.fail("user:ada"); limiter.fail("user:ada"); limiter.blocked("user:ada")
+    >>> [limiter.attempt("user:ada") for _ in range(3)]
+    [True, True, False]
+    >>> clock[0] = 61.0; limiter.attempt("user:ada")
     True
-    >>> clock[0] = 61.0; limiter.blocked("user:ada")
-    False
     """
 
     def __init__(
@@ -126,12 +126,6 @@ class LoginLimiter:
             del self._failures[key]
             return deque()
         return times
-
-    def blocked(self, *keys: str) -> bool:
-        """True when any of ``keys`` has reached the limit within the window."""
-        with self._lock:
-            now = self.clock()
-            return any(len(self._recent(key, now)) >= self.max_failures for key in keys)
 
     def attempt(self, *keys: str) -> bool:
         """Check and count in one step: False when any of ``keys`` is at the limit; otherwise
@@ -162,16 +156,3 @@ class LoginLimiter:
                     times.pop()
                     if not times:
                         del self._failures[key]
-
-    def fail(self, *keys: str) -> None:
-        """Count one failed attempt against each of ``keys``."""
-        with self._lock:
-            now = self.clock()
-            for key in keys:
-                self._failures[key].append(now)
-
-    def reset(self, *keys: str) -> None:
-        """Forget the failures of ``keys`` (after a successful login)."""
-        with self._lock:
-            for key in keys:
-                self._failures.pop(key, None)
