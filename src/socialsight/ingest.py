@@ -21,6 +21,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -32,7 +33,6 @@ from socialsight.formats.base import LogFormat
 from socialsight.privacy.directory import EMPTY_DIRECTORY, UNKNOWN_UNIT, Directory
 from socialsight.privacy.keys import load_key
 from socialsight.privacy.pseudonyms import Pseudonymiser
-from socialsight.schema import EVENT_SCHEMA
 from socialsight.sources import (
     Chunk,
     ReadState,
@@ -43,7 +43,13 @@ from socialsight.sources import (
     read_chunks,
     sample_lines,
 )
-from socialsight.store.store import FileEntry, PreparedEvents, Store, prepare
+from socialsight.store.store import (
+    EVENT_WRITE_SCHEMA,
+    FileEntry,
+    PreparedEvents,
+    Store,
+    prepare,
+)
 
 if TYPE_CHECKING:
     from socialsight.catalog.matcher import Matcher
@@ -167,7 +173,8 @@ class Ingestor:
         paths = expand(inputs)
         report = IngestReport()
         with self.store.writer_lock():
-            known = self.store.files()
+            with self.store.burst():
+                known = self.store.files()
             self.progress.start(sum(_size(p) for p in paths))
             for path in paths:
                 self.progress.file(path)
@@ -201,6 +208,18 @@ class Ingestor:
 
     # -- one file ---------------------------------------------------------------------------
     def _ingest_file(self, path: Path, known: list[FileEntry]) -> FileReport:
+        # The ledger calls before the read share one database connection.
+        with self.store.burst():
+            prepared = self._prepare_file(path, known)
+        if isinstance(prepared, FileReport):
+            return prepared
+        return self._read_file(path, *prepared)
+
+    def _prepare_file(
+        self, path: Path, known: list[FileEntry]
+    ) -> FileReport | tuple[str, bytes, FileEntry, LogFormat, str]:
+        """Identify the file in the ledger (registering it when new) and build its parser;
+        or the report of a file that is not read (empty, not a log)."""
         compression = compression_of(path)
         head = head_bytes(path, compression)
         if not head:
@@ -234,7 +253,7 @@ class Ingestor:
             saved = self.store.parser_state(entry.file_id)
             if saved is not None:
                 parser.restore(saved)
-        return self._read_file(path, compression, head, entry, parser, status)
+        return compression, head, entry, parser, status
 
     def _identify(
         self, path: Path, head: bytes, compression: str, known: list[FileEntry]
@@ -301,7 +320,7 @@ class Ingestor:
             for chunk, done in self._processed(chunks, parser, entry):
                 batch.write_prepared(done.prepared)
                 batch.reject(done.rejects)
-                count = len(chunk.lines)
+                count = chunk.line_count
                 report.lines += count
                 report.records += done.records
                 report.bytes_read += chunk.offset_to - chunk.offset_from
@@ -381,59 +400,124 @@ class Ingestor:
     def _process(self, chunk: Chunk, parser: LogFormat, entry: FileEntry) -> _Processed:
         """Parse, classify, pseudonymise, split by day and roll up one chunk (thread-safe:
         pure Arrow work plus caches whose races are harmless)."""
-        result = parser.parse(chunk.lines, chunk.first_line)
+        _, result = parser.parse_bytes(chunk.body, chunk.first_line)
         events = self._to_events(result.records, entry)
         return _Processed(prepare(events), result.rejects, events.num_rows)
 
     def _to_events(self, records: pa.Table, entry: FileEntry) -> pa.Table:
-        """Records (raw identities) -> events (pseudonyms, unit, service)."""
+        """Records (raw identities) -> events (pseudonyms, unit, service).
+
+        Every low-cardinality column is handled as a dictionary: the pseudonyms, units and
+        services are computed once per distinct name, client or host, and the rows keep
+        int32 indices into them all the way to the Parquet writer (which then writes the
+        dictionaries as they are instead of hashing every row again).
+        """
         n = records.num_rows
-        users = self._pseudonyms.map(records["user.name"], self.pseudonymiser.user)
-        clients = self._pseudonyms.map(records["source.address"], self.pseudonymiser.client)
-        person = pc.coalesce(users, clients)
-        units = self.directory.units(records["user.name"])
+        users = _dictionary(records["user.name"])
+        clients = _dictionary(records["source.address"])
+        user_ids = _mapped(
+            users, self._pseudonyms.values(users.dictionary, self.pseudonymiser.user)
+        )
+        client_ids = _mapped(
+            clients, self._pseudonyms.values(clients.dictionary, self.pseudonymiser.client)
+        )
+        person = _coalesce(user_ids, client_ids)
+        units = _units(users, self.directory)
         # The directory wins; a unit named by the log itself (Zscaler's dept) fills the gaps.
         logged = records["organization.unit"].combine_chunks()
-        use_logged = pc.and_(
-            pc.equal(units, UNKNOWN_UNIT), pc.not_equal(logged, "").fill_null(False)
-        )
-        if pc.any(use_logged).as_py():  # most logs name no unit: skip copying every row
-            units = pc.if_else(use_logged, logged, units)
-        classified = self.matcher.classify(records["url.domain"])
+        if logged.null_count < n:  # most logs name no unit: skip the row-wise work
+            decoded = units.dictionary.take(units.indices)
+            use_logged = pc.and_(
+                pc.equal(decoded, UNKNOWN_UNIT), pc.not_equal(logged, "").fill_null(False)
+            )
+            if pc.any(use_logged).as_py():
+                units = _dictionary(pc.if_else(use_logged, logged.cast(pa.string()), decoded))
+        hosts = _dictionary(records["url.domain"])
+        classified = self.matcher.classify(hosts.dictionary)
         keep_urls = self.settings.keep_urls
         columns = {
             "@timestamp": records["@timestamp"],
-            "user.pseudonym": users,
-            "client.pseudonym": clients,
+            "user.pseudonym": user_ids,
+            "client.pseudonym": client_ids,
             "person.pseudonym": person,
             "organization.unit": units,
-            **{
-                name: records[name]
-                for name in (
-                    "http.request.method",
-                    "url.domain",
-                    "destination.port",
-                    "http.response.status_code",
-                    "event.action",
-                    "event.outcome",
-                    "http.request.bytes",
-                    "http.response.bytes",
-                    "event.duration_ms",
-                    "http.response.mime_type",
-                )
-            },
-            "url.registered_domain": classified["url.registered_domain"],
-            "host.is_ip": classified["host.is_ip"],
-            "service.id": classified["service.id"],
-            "service.category": classified["service.category"],
+            "http.request.method": _dictionary(records["http.request.method"]),
+            "url.domain": hosts,
+            "destination.port": records["destination.port"],
+            "http.response.status_code": records["http.response.status_code"],
+            "event.action": _dictionary(records["event.action"]),
+            "event.outcome": _dictionary(records["event.outcome"]),
+            "http.request.bytes": records["http.request.bytes"],
+            "http.response.bytes": records["http.response.bytes"],
+            "event.duration_ms": records["event.duration_ms"],
+            "http.response.mime_type": _dictionary(records["http.response.mime_type"]),
+            "url.registered_domain": _mapped(hosts, classified["url.registered_domain"]),
+            "host.is_ip": pc.fill_null(
+                classified["host.is_ip"].combine_chunks().take(hosts.indices), False
+            ),
+            "service.id": _mapped(hosts, classified["service.id"]),
+            "service.category": _mapped(hosts, classified["service.category"]),
             "url.original": (
-                _without_credentials(records["url.original"]) if keep_urls else pa.nulls(n)
+                _without_credentials(_plain(records["url.original"]))
+                if keep_urls
+                else pa.nulls(n, pa.string())
             ),
             "log.file.id": _constant(entry.file_id, n),
             "log.format": _constant(entry.format, n),
             "log.line": records["log.line"],
         }
-        return pa.table(columns).cast(EVENT_SCHEMA)
+        return pa.table(columns).cast(EVENT_WRITE_SCHEMA)
+
+
+_DICTIONARY = pa.dictionary(pa.int32(), pa.string())
+
+
+def _plain(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """A string column as a plain (not dictionary-encoded) string array."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if pa.types.is_dictionary(values.type):
+        values = values.dictionary.take(values.indices)
+    return values.cast(pa.string())
+
+
+def _dictionary(values: pa.Array | pa.ChunkedArray) -> pa.DictionaryArray:
+    """A string column dictionary-encoded with int32 indices and distinct dictionary values
+    (a parser's dictionary is taken as it is, made distinct if needed; nulls stay null)."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if pa.types.is_dictionary(values.type):
+        return _mapped(values, values.dictionary)
+    encoded = pc.dictionary_encode(values.cast(pa.string()))
+    return pa.DictionaryArray.from_arrays(encoded.indices.cast(pa.int32()), encoded.dictionary)
+
+
+def _mapped(keys: pa.DictionaryArray, values: pa.Array | pa.ChunkedArray) -> pa.DictionaryArray:
+    """The rows of ``keys`` with each key's value from ``values`` (one value per entry of
+    ``keys.dictionary``), as a dictionary array with distinct values. Only the dictionary is
+    hashed, never the rows: the row indices are remapped with one gather."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    encoded = pc.dictionary_encode(values.cast(pa.string()))
+    indices = encoded.indices.cast(pa.int32()).take(keys.indices)
+    return pa.DictionaryArray.from_arrays(indices, encoded.dictionary)
+
+
+def _coalesce(first: pa.DictionaryArray, second: pa.DictionaryArray) -> pa.DictionaryArray:
+    """Per row, ``first`` where it is not null, else ``second`` (as ``pc.coalesce``)."""
+    values = pa.concat_arrays([first.dictionary, second.dictionary])
+    shifted = pc.add(second.indices, pa.scalar(len(first.dictionary), pa.int32()))
+    merged = pc.coalesce(first.indices, shifted)
+    return _mapped(pa.DictionaryArray.from_arrays(merged, values), values)
+
+
+def _units(users: pa.DictionaryArray, directory: Directory) -> pa.DictionaryArray:
+    """The directory's unit of each row's raw user name (``unknown`` when none)."""
+    per_user = directory.units(users.dictionary)
+    values = pa.concat_arrays([per_user, pa.array([UNKNOWN_UNIT], pa.string())])
+    # A row without a user name points at the extra "unknown" entry.
+    indices = pc.fill_null(users.indices, pa.scalar(len(per_user), pa.int32()))
+    return _mapped(pa.DictionaryArray.from_arrays(indices, values), values)
 
 
 def _read_ahead(chunks: Iterator[Chunk]) -> Iterator[Chunk]:
@@ -467,23 +551,21 @@ class _PseudonymCache:
     def __init__(self) -> None:
         self._known: dict[tuple[Callable[[str], str], str], str | None] = {}
 
-    def map(self, values: pa.Array | pa.ChunkedArray, fn: Callable[[str], str]) -> pa.Array:
-        """``fn`` of each value (as ``Pseudonymiser.users``: null or blank stays null)."""
-        if isinstance(values, pa.ChunkedArray):
-            values = values.combine_chunks()
-        encoded = pc.dictionary_encode(values.cast(pa.string()))
+    def values(self, distinct: pa.Array, fn: Callable[[str], str]) -> pa.Array:
+        """``fn`` of each value of ``distinct`` (as ``Pseudonymiser.users``: null or blank
+        stays null)."""
         known = self._known
         if len(known) > self.LIMIT:
             known.clear()
         mapped = []
-        for value in encoded.dictionary.to_pylist():
+        for value in distinct.cast(pa.string()).to_pylist():
             key = (fn, value)
             if key in known:
                 mapped.append(known[key])
             else:
                 known[key] = result = fn(value) if value and value.strip() else None
                 mapped.append(result)
-        return pa.array(mapped, pa.string()).take(encoded.indices)
+        return pa.array(mapped, pa.string())
 
 
 # scheme://user:password@host -> scheme://host: a kept URL must not keep a password.
@@ -494,9 +576,10 @@ def _without_credentials(urls: pa.ChunkedArray | pa.Array) -> pa.Array:
     return pc.replace_substring_regex(urls, pattern=_USERINFO, replacement=r"\1")
 
 
-def _constant(value: str, n: int) -> pa.Array:
-    """An array of n copies of one string, without building a Python list."""
-    return pc.fill_null(pa.nulls(n, pa.string()), value)
+def _constant(value: str, n: int) -> pa.DictionaryArray:
+    """An array of n copies of one string, as a one-entry dictionary."""
+    zeros = pa.array(np.zeros(n, np.int32))
+    return pa.DictionaryArray.from_arrays(zeros, pa.array([value], pa.string()))
 
 
 def _count(rejects: pa.Table) -> dict[str, int]:

@@ -104,8 +104,13 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
 def create(path: Path) -> None:
     """Create the tables (idempotent)."""
     with connect(path) as con:
-        con.execute(DDL)
-        con.execute(
-            "INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT DO NOTHING",
-            [str(SCHEMA_VERSION)],
-        )
+        create_tables(con)
+
+
+def create_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the tables on an open connection (idempotent)."""
+    con.execute(DDL)
+    con.execute(
+        "INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT DO NOTHING",
+        [str(SCHEMA_VERSION)],
+    )

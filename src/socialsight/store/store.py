@@ -16,8 +16,10 @@ A crash at any moment therefore loses nothing committed and duplicates nothing o
 
 from __future__ import annotations
 
+import base64
 import fcntl
 import os
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,6 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -42,6 +45,21 @@ LOCK_NAME = "ingest.lock"
 REJECT_SAMPLES = 20
 
 _STRING_COLUMNS = [f.name for f in EVENT_SCHEMA if pa.types.is_string(f.type)]
+
+DICTIONARY_COLUMNS = frozenset(_STRING_COLUMNS) - {"url.original"}
+"""Event columns that travel from the parser to the Parquet writer dictionary-encoded: a few
+thousand distinct hosts, pseudonyms or units per million rows. The writer then writes their
+dictionaries as given instead of hashing every row again."""
+EVENT_WRITE_SCHEMA = pa.schema(
+    [
+        f.with_type(pa.dictionary(pa.int32(), pa.string())) if f.name in DICTIONARY_COLUMNS else f
+        for f in EVENT_SCHEMA
+    ],
+    # What readers see: the Arrow schema stored in each part is EVENT_SCHEMA itself (plain
+    # strings), so a part reads back exactly as if it had been written from string columns.
+    metadata={b"ARROW:schema": base64.b64encode(EVENT_SCHEMA.serialize().to_pybytes())},
+)
+"""The schema of event tables on their way to the Parquet writer (see :func:`prepare`)."""
 PARQUET_OPTIONS: dict[str, Any] = {
     "compression": "zstd",
     # Strings repeat (hosts, pseudonyms, units): dictionary pages. Numbers rarely repeat, and
@@ -51,6 +69,8 @@ PARQUET_OPTIONS: dict[str, Any] = {
     # the timestamp's let readers skip row groups by time.
     "write_statistics": ["@timestamp"],
     "column_encoding": {"@timestamp": "DELTA_BINARY_PACKED", "log.line": "DELTA_BINARY_PACKED"},
+    # EVENT_WRITE_SCHEMA's metadata carries the stored schema (plain strings) instead.
+    "store_schema": False,
 }
 """How event parts are written (see docs/store.md)."""
 
@@ -100,7 +120,8 @@ class PreparedEvents:
 
 
 def prepare(events: pa.Table) -> PreparedEvents:
-    """Split events (EVENT_SCHEMA) by UTC day and roll them up by hour.
+    """Split events (EVENT_SCHEMA, string columns plain or dictionary-encoded) by UTC day
+    and roll them up by hour; the day parts come out in :data:`EVENT_WRITE_SCHEMA`.
 
     Pure Arrow work with no I/O, so that worker threads can run it for many chunks at once
     while one writer appends the results in order.
@@ -114,7 +135,7 @@ def prepare(events: pa.Table) -> PreparedEvents:
     >>> [day for day, _ in prepared.days], prepared.rollup["requests"].to_pylist()
     (['2026-03-02'], [1])
     """
-    events = events.cast(EVENT_SCHEMA).combine_chunks()
+    events = events.cast(EVENT_WRITE_SCHEMA).combine_chunks()
     if events.num_rows == 0:
         return PreparedEvents([], rollup(events))
     ts = events["@timestamp"]
@@ -237,6 +258,36 @@ class Store:
         self.db_path = root / DB_NAME
         self.events_dir = root / EVENTS_DIR
         self.rollups_dir = root / ROLLUPS_DIR
+        self._held = threading.local()
+
+    @contextmanager
+    def _connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection to the store database: the one :meth:`burst` holds, else a new
+        short-lived one (so that other processes, the dashboard, can open it in between)."""
+        held = getattr(self._held, "con", None)
+        if held is not None:
+            yield held
+            return
+        with database.connect(self.db_path, read_only=read_only) as con:
+            yield con
+
+    @contextmanager
+    def burst(self) -> Iterator[None]:
+        """Let every store call of this thread inside the block share one connection.
+
+        Opening the database costs tens of milliseconds; an ingest makes a handful of quick
+        ledger calls before reading a file. Keep bursts short: other processes wait while the
+        connection is open.
+        """
+        if getattr(self._held, "con", None) is not None:
+            yield
+            return
+        with database.connect(self.db_path) as con:
+            self._held.con = con
+            try:
+                yield
+            finally:
+                self._held.con = None
 
     # -- life cycle -------------------------------------------------------------------------
     @classmethod
@@ -266,9 +317,11 @@ class Store:
                 raise SocialsightError(
                     "another ingest is running on this store; try later"
                 ) from None
-            # Tables added since the store was created (rollup_parts, ...): IF NOT EXISTS.
-            database.create(self.db_path)
-            self.recover()
+            with self.burst():
+                # Tables added since the store was created (rollup_parts, ...): IF NOT EXISTS.
+                with self._connect() as con:
+                    database.create_tables(con)
+                self.recover()
             yield
         finally:
             os.close(fd)
@@ -297,7 +350,7 @@ class Store:
     # -- ledger -----------------------------------------------------------------------------
     def files(self) -> list[FileEntry]:
         """Every file the ledger knows, oldest first."""
-        with database.connect(self.db_path, read_only=True) as con:
+        with self._connect(read_only=True) as con:
             rows = con.execute(
                 "SELECT file_id, path, fingerprint, fingerprint_len, compression, format,"
                 " byte_offset, lines, state FROM files ORDER BY first_seen, file_id"
@@ -306,7 +359,7 @@ class Store:
 
     def parser_state(self, file_id: str) -> str | None:
         """The parser state committed with the file's last batch, if its format keeps one."""
-        with database.connect(self.db_path, read_only=True) as con:
+        with self._connect(read_only=True) as con:
             if not _has_table(con, "parser_states"):
                 return None
             row = con.execute(
@@ -317,7 +370,7 @@ class Store:
     def register_file(self, entry: FileEntry) -> None:
         """Record a newly seen file (before its first batch)."""
         now = datetime.now(UTC)
-        with database.connect(self.db_path) as con:
+        with self._connect() as con:
             con.execute(
                 "INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
@@ -342,7 +395,7 @@ class Store:
             raise ValueError(f"cannot update {sorted(set(fields) - allowed)}")
         # Column names come from the fixed allow-list above, never from input.
         assignments = ", ".join(f"{name} = ?" for name in fields)
-        with database.connect(self.db_path) as con:
+        with self._connect() as con:
             con.execute(
                 f"UPDATE files SET {assignments} WHERE file_id = ?",  # noqa: S608
                 [*fields.values(), file_id],
@@ -352,7 +405,7 @@ class Store:
         """Parquet parts of committed batches, relative to the store root."""
         if not self.db_path.exists():
             return []
-        with database.connect(self.db_path, read_only=True) as con:
+        with self._connect(read_only=True) as con:
             rows = con.execute("SELECT unnest(parts) FROM batches ORDER BY 1").fetchall()
         return [row[0] for row in rows]
 
@@ -360,7 +413,7 @@ class Store:
         """Absolute paths of the committed rollup parts of ``kind`` (:data:`ROLLUP_SCHEMA`)."""
         if not self.db_path.exists():
             return []
-        with database.connect(self.db_path, read_only=True) as con:
+        with self._connect(read_only=True) as con:
             if not _has_table(con, "rollup_parts"):
                 return []  # a store from before rollup parts; the next ingest adds the table
             rows = con.execute(
@@ -371,7 +424,7 @@ class Store:
     def rollups_complete(self, kind: str = "hourly") -> bool:
         """True when every committed event is counted in a committed rollup part (a store
         ingested before rollups existed is not; analytics then read the events)."""
-        with database.connect(self.db_path, read_only=True) as con:
+        with self._connect(read_only=True) as con:
             if not _has_table(con, "rollup_parts"):
                 return False
             row = con.execute(
@@ -401,7 +454,7 @@ class Store:
 
     def events_per_file(self) -> dict[str, int]:
         """file id -> events committed from it, from the ledger (no event is read)."""
-        with database.connect(self.db_path, read_only=True) as con:
+        with self._connect(read_only=True) as con:
             rows = con.execute(
                 "SELECT file_id, sum(records)::BIGINT FROM batches GROUP BY file_id"
             ).fetchall()
@@ -409,7 +462,7 @@ class Store:
 
     def reject_summary(self) -> list[tuple[str, str, int]]:
         """(file path, reason, lines) for every rejected line count, largest first."""
-        with database.connect(self.db_path, read_only=True) as con:
+        with self._connect(read_only=True) as con:
             return con.execute(
                 "SELECT f.path, r.reason, sum(r.lines)::BIGINT FROM reject_counts r"
                 " JOIN files f USING (file_id) GROUP BY ALL ORDER BY 3 DESC, 1, 2"
@@ -425,7 +478,7 @@ class Store:
         if reason:
             query += " WHERE s.reason = ?"
             params.append(reason)
-        with database.connect(self.db_path, read_only=True) as con:
+        with self._connect(read_only=True) as con:
             return con.execute(query + " ORDER BY f.path, s.line", params).fetchall()
 
     def sync_catalog(
@@ -435,7 +488,7 @@ class Store:
         domains: list[tuple[str, str]],
     ) -> None:
         """Replace the catalog snapshot kept in the database when its version changed."""
-        with database.connect(self.db_path) as con:
+        with self._connect() as con:
             current = con.execute("SELECT value FROM meta WHERE key = 'catalog_version'").fetchone()
             if current and current[0] == version:
                 return
@@ -472,7 +525,7 @@ class Store:
         """Replace the declared-use register with ``rows`` (keys: unit, service, purpose,
         owner, fallback, tolerable_downtime_hours, line) in one transaction."""
         imported = datetime.now(UTC)
-        with database.connect(self.db_path) as con:
+        with self._connect() as con:
             # Stores created before the register existed get its table here.
             con.execute(database.DDL)
             con.execute("BEGIN")
@@ -495,7 +548,7 @@ class Store:
 
     def declared_uses(self) -> list[dict[str, Any]]:
         """The declared-use register, by unit then service (empty when never imported)."""
-        with database.connect(self.db_path, read_only=True) as con:
+        with self._connect(read_only=True) as con:
             exists = con.execute(
                 "SELECT count(*) FROM information_schema.tables WHERE table_name = 'declared_uses'"
             ).fetchone()
@@ -547,7 +600,7 @@ class BatchWriter:
             directory.mkdir(parents=True, exist_ok=True)
             final = directory / f"{self.batch_id}-0.parquet"
             temporary = directory / f".{self.batch_id}-0.parquet.tmp"
-            writer = pq.ParquetWriter(temporary, EVENT_SCHEMA, **PARQUET_OPTIONS)
+            writer = pq.ParquetWriter(temporary, EVENT_WRITE_SCHEMA, **PARQUET_OPTIONS)
             self._writers[day] = (writer, temporary, final)
         return self._writers[day][0]
 
@@ -608,7 +661,7 @@ class BatchWriter:
             )
         )
         now = datetime.now(UTC)
-        with database.connect(self.store.db_path) as con:
+        with self.store._connect() as con:
             con.execute("BEGIN")
             try:
                 con.execute(
