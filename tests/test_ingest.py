@@ -15,6 +15,7 @@ import pytest
 
 from socialsight.ingest import Ingestor
 from socialsight.privacy.directory import load_directory
+from socialsight.schema import EVENT_SCHEMA
 from socialsight.store.store import BatchWriter, Store
 
 from factories import COMMS, LEGAL, small_org_directory, small_org_log, squid_line
@@ -47,6 +48,26 @@ def test_small_org_is_pseudonymised_classified_and_unit_mapped(
     assert set(events["log.format"].to_pylist()) == {"squid"}
     assert events["url.original"].null_count == 26  # data minimisation
     assert events["log.line"].to_pylist() == list(range(1, 27))
+
+
+def test_parts_read_back_as_the_event_schema(data_dir: Path, tmp_path: Path) -> None:
+    """Ingest hands the writer dictionary-encoded columns; a part must still read back with
+    EVENT_SCHEMA itself (plain strings, nullability and field descriptions), in pyarrow and
+    in DuckDB, whatever the write path did."""
+    log = small_org_log(tmp_path / "access.log")
+    Ingestor(data_dir, load_directory(small_org_directory(tmp_path / "staff.csv"))).run([log])
+    parts = _store(data_dir).committed_parts()
+    assert parts
+    for part in parts:
+        table = pq.read_table(part)
+        assert table.schema.equals(EVENT_SCHEMA, check_metadata=True), part
+        described = duckdb.sql(f"DESCRIBE SELECT * FROM read_parquet('{part}')").fetchall()
+        types = {row[0]: row[1] for row in described}
+        assert types["url.domain"] == "VARCHAR"
+        assert types["person.pseudonym"] == "VARCHAR"
+    events = _store(data_dir).read_events()
+    units = sorted(set(events["organization.unit"].to_pylist()))
+    assert units == ["Communications", "Legal"]
 
 
 def test_no_raw_identity_reaches_disk(data_dir: Path, tmp_path: Path) -> None:

@@ -54,10 +54,7 @@ EVENT_WRITE_SCHEMA = pa.schema(
     [
         f.with_type(pa.dictionary(pa.int32(), pa.string())) if f.name in DICTIONARY_COLUMNS else f
         for f in EVENT_SCHEMA
-    ],
-    # What readers see: the Arrow schema stored in each part is EVENT_SCHEMA itself (plain
-    # strings), so a part reads back exactly as if it had been written from string columns.
-    metadata={b"ARROW:schema": base64.b64encode(EVENT_SCHEMA.serialize().to_pybytes())},
+    ]
 )
 """The schema of event tables on their way to the Parquet writer (see :func:`prepare`)."""
 PARQUET_OPTIONS: dict[str, Any] = {
@@ -69,9 +66,11 @@ PARQUET_OPTIONS: dict[str, Any] = {
     # the timestamp's let readers skip row groups by time.
     "write_statistics": ["@timestamp"],
     "column_encoding": {"@timestamp": "DELTA_BINARY_PACKED", "log.line": "DELTA_BINARY_PACKED"},
-    # EVENT_WRITE_SCHEMA's metadata carries the stored schema (plain strings) instead.
+    # The writer would store EVENT_WRITE_SCHEMA; each part stores EVENT_SCHEMA instead
+    # (_STORED_SCHEMA), so that it reads back with plain strings and the field descriptions.
     "store_schema": False,
 }
+_STORED_SCHEMA = {b"ARROW:schema": base64.b64encode(EVENT_SCHEMA.serialize().to_pybytes())}
 """How event parts are written (see docs/store.md)."""
 
 # Methods that send something (a post, an upload, a message) rather than read.
@@ -601,6 +600,7 @@ class BatchWriter:
             final = directory / f"{self.batch_id}-0.parquet"
             temporary = directory / f".{self.batch_id}-0.parquet.tmp"
             writer = pq.ParquetWriter(temporary, EVENT_WRITE_SCHEMA, **PARQUET_OPTIONS)
+            writer.add_key_value_metadata(_STORED_SCHEMA)
             self._writers[day] = (writer, temporary, final)
         return self._writers[day][0]
 
