@@ -8,7 +8,8 @@ DEMO_DAYS   ?= 30
 
 .PHONY: demo test lint types unit bench clean venv browser
 
-$(BIN)/socialsight: pyproject.toml
+# The C scanner (formats/_squidscan.c) is built by the install: rebuild when it changes.
+$(BIN)/socialsight: pyproject.toml src/socialsight/formats/_squidscan.c
 	test -x $(BIN)/python || { bash tools/system-deps.sh && $(PYTHON) -m venv $(VENV); }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'

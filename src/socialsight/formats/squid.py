@@ -6,24 +6,37 @@ A native line is ten fields separated by runs of spaces (or tabs)::
     1157689344.736   4969 10.105.47.218 TCP_MISS/200 29359 GET http://hi5.com/ nazsoau \
 DIRECT/204.13.51.238 text/html
 
-Some real logs append fields after the mime type; they are accepted and ignored. Both
-directions are vectorised with ``pyarrow.compute`` (RE2 regular expressions, casts and
-``if_else``): no Python code runs per line, only per *distinct* user name holding a ``%``
-escape. ``docs/formats/squid.md`` documents the field mapping, the outcome table and the
-reject reasons.
+Some real logs append fields after the mime type; they are accepted and ignored. Lines are
+cut into columns by a C scanner (``_squidscan.c``, one pass, without the GIL) and every check
+then runs once per *distinct* value with ``pyarrow.compute``; ``parse_reference`` does the
+same with pyarrow kernels only and is what the scanner is tested against. Writing is
+vectorised too. No Python code runs per line, only per distinct user name holding a ``%``
+escape. ``docs/formats/squid.md`` documents the field mapping, the outcome table, the reject
+reasons and how the scanner works.
 """
 
 from __future__ import annotations
 
 import urllib.parse
 from collections.abc import Callable, Sequence
-from typing import ClassVar, Final
+from typing import TYPE_CHECKING, ClassVar, Final
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from socialsight.formats.base import LogFormat, ParseResult
 from socialsight.schema import RECORD_SCHEMA, REJECT_SCHEMA, TIMESTAMP
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer
+
+_scan: Callable[[Buffer, int, int], dict[str, int | ScanBuffer]] | None
+try:
+    # The C scanner of parse_bytes; without it (a failed build) parse_bytes falls back to parse.
+    from socialsight.formats._squidscan import ScanBuffer
+    from socialsight.formats._squidscan import scan as _scan
+except ImportError:  # pragma: no cover - tests/test_squidscan.py fails when it is missing
+    _scan = None
 
 MAX_LINE_CHARS: Final = 32_768
 """Longer lines are rejected as ``too-long``: Squid refuses URLs over 8 KiB (``MAX_URL``), so a
@@ -73,10 +86,35 @@ _PSEUDO = r"^(?:(?i:error:)|-$)"
 _USERINFO = r"^.*@"
 _AUTHORITY = r"^(?:\[(?P<v6>[^\]]*)\]|(?P<name>[^:\[\]@]*))(?::(?P<port>.*))?$"
 _NAME = r"^[\p{L}\p{M}\p{N}_-]*[\p{L}\p{N}][\p{L}\p{M}\p{N}_.-]*$"
+# _NAME restricted to ASCII, where it means exactly this: RE2 compiles the Unicode classes
+# for each call (about 4 ms, more than the rest of a chunk's host checks).
+_ASCII_NAME = r"^[A-Za-z0-9_-]*[A-Za-z0-9][A-Za-z0-9_.-]*$"
 _IPV6 = r"^[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*(?:%(?:25)?[0-9A-Za-z._~-]+)?$"
 _PORT = r"^\d{1,5}$"
 
 _DEFAULT_PORTS: Final = {"http": 80, "https": 443, "ftp": 21, "ws": 80, "wss": 443}
+
+DICTIONARY_FIELDS: Final = frozenset(
+    {
+        "user.name",
+        "source.address",
+        "http.request.method",
+        "event.action",
+        "http.response.mime_type",
+        "url.domain",
+    }
+)
+"""Columns that :meth:`SquidNative.parse_bytes` returns dictionary-encoded."""
+
+SCAN_SCHEMA: Final = pa.schema(
+    [
+        f.with_type(pa.dictionary(pa.int32(), pa.string())) if f.name in DICTIONARY_FIELDS else f
+        for f in RECORD_SCHEMA
+    ]
+)
+"""The schema of :meth:`SquidNative.parse_bytes` records: ``RECORD_SCHEMA`` with the
+:data:`DICTIONARY_FIELDS` as ``dictionary<int32, string>`` (unique values, nulls as null
+indices). ``records.cast(RECORD_SCHEMA)`` gives exactly what :meth:`SquidNative.parse` gives."""
 
 # Outcome rules (the table in docs/formats/squid.md).
 _DENIED = r"(?:^|_)DENIED(?:_|$)"
@@ -155,15 +193,25 @@ class SquidNative(LogFormat):
         """Parse a chunk of native lines into records and rejects; never raises on content.
 
         Blank lines are skipped; every other line becomes exactly one record or one reject.
+        The lines are joined into one body for the C scanner (:meth:`parse_bytes`); lines
+        holding a newline, or a build without the scanner, go through
+        :meth:`parse_reference`, which gives the same result.
 
         >>> res = SquidNative().parse(pa.array(["", "garbage"]), first_line=10)
         >>> res.records.num_rows, res.rejects.to_pylist()
         (0, [{'log.line': 11, 'reason': 'not-squid-access'}])
         """
-        if isinstance(lines, pa.ChunkedArray):
-            lines = lines.combine_chunks()
-        if lines.type != pa.string():
-            lines = lines.cast(pa.string())
+        lines = _string_array(lines)
+        body = _body_of(lines) if _scan is not None else None
+        if body is None:
+            return self.parse_reference(lines, first_line)
+        result = _parse_scanned(_scan_body(body, first_line))
+        return ParseResult(records=result.records.cast(RECORD_SCHEMA), rejects=result.rejects)
+
+    def parse_reference(self, lines: pa.Array, first_line: int) -> ParseResult:
+        """:meth:`parse` with pyarrow kernels only: the reference the C scanner is tested
+        against (``tests/test_squidscan.py``), and the path without it."""
+        lines = _string_array(lines)
         text = pc.utf8_trim(lines.fill_null(""), BLANK_CHARS)
         keep = pc.not_equal(text, "")
         line_no = pc.add(pc.indices_nonzero(keep).cast(pa.int64()), first_line)
@@ -270,6 +318,27 @@ class SquidNative(LogFormat):
             line_no = line_no.filter(is_record)
         records = _records(rows, distinct, line_no)
         return ParseResult(records=records, rejects=rejects)
+
+    def parse_bytes(self, body: bytes, first_line: int) -> tuple[int, ParseResult]:
+        """Parse whole lines given as bytes: (number of lines in ``body``, result).
+
+        ``body`` is UTF-8 text made of whole lines, each ending in a newline (``\\r\\n``
+        too); invalid UTF-8 is replaced by U+FFFD. The result holds the same records and
+        rejects as :meth:`parse` on the same lines, the records in :data:`SCAN_SCHEMA` (some
+        columns dictionary-encoded). The lines are cut by a C scanner in one pass, without
+        holding the GIL; every check and transformation then runs once per distinct value.
+
+        >>> body = (b"1157689344.736 4969 10.1.2.3 TCP_MISS/200 29359 GET http://hi5.com/ "
+        ...         b"- DIRECT/204.13.51.238 text/html\\r\\n\\ngarbage\\n")
+        >>> count, res = SquidNative().parse_bytes(body, first_line=10)
+        >>> count, res.records.column("url.domain").to_pylist(), res.rejects.to_pylist()
+        (3, ['hi5.com'], [{'log.line': 12, 'reason': 'not-squid-access'}])
+        """
+        if _scan is None:
+            lines = _lines_of(body)
+            return len(lines), _as_scan_schema(self.parse_reference(lines, first_line))
+        scanned = _scan_body(body, first_line)
+        return _int(scanned, "lines"), _parse_scanned(scanned)
 
     @classmethod
     def write(cls, records: pa.Table) -> list[str]:
@@ -389,9 +458,7 @@ def _split_url(url: pa.Array, method: pa.Array) -> dict[str, pa.Array]:
     is_v6 = pc.not_equal(v6, "")
     host_ok = pc.and_(
         parts.is_valid(),
-        pc.if_else(
-            is_v6, pc.match_substring_regex(v6, _IPV6), pc.match_substring_regex(name, _NAME)
-        ),
+        pc.if_else(is_v6, pc.match_substring_regex(v6, _IPV6), _name_ok(name)),
     )
     domain = pc.utf8_lower(pc.if_else(is_v6, v6, name))
 
@@ -415,6 +482,13 @@ def _split_url(url: pa.Array, method: pa.Array) -> dict[str, pa.Array]:
         "host_bad": pc.and_(has_authority, pc.invert(host_ok)),
         "port_bad": pc.and_(has_authority, pc.and_(port_given, pc.invert(port_ok))),
     }
+
+
+def _name_ok(names: pa.Array) -> pa.Array:
+    """Whether each host name matches ``_NAME`` (the Unicode classes only when needed)."""
+    if pc.all(pc.string_is_ascii(names)).as_py() is not False:
+        return pc.match_substring_regex(names, _ASCII_NAME)
+    return pc.match_substring_regex(names, _NAME)
 
 
 def _dash_null(values: pa.Array) -> pa.Array:
@@ -512,6 +586,265 @@ def _records(
         for f in RECORD_SCHEMA
     ]
     return pa.Table.from_arrays(arrays, schema=RECORD_SCHEMA)
+
+
+# ---------------------------------------------------------------- parse_bytes (the C scanner)
+
+_Scanned = dict[str, "int | ScanBuffer"]
+_OUTCOMES: Final = pa.array(["allowed", "blocked", "failed"], pa.string())
+
+
+def _string_array(lines: pa.Array) -> pa.Array:
+    if isinstance(lines, pa.ChunkedArray):
+        lines = lines.combine_chunks()
+    if lines.type != pa.string():
+        lines = lines.cast(pa.string())
+    return lines
+
+
+# Lines joined for the scanner stay far below its 1 GiB limit (ingest chunks are 8 MiB).
+_MAX_JOINED_BYTES: Final = 256 * 1024 * 1024
+
+
+def _body_of(lines: pa.Array) -> Buffer | None:
+    """The lines as one body ending in a newline, or None when the scanner cannot take them:
+    a line holding a newline would read as two lines."""
+    lines = lines.fill_null("")
+    if lines.nbytes > _MAX_JOINED_BYTES or pc.any(pc.match_substring(lines, "\n")).as_py():
+        return None
+    # An empty last line makes the join end with the final newline.
+    lines = pa.concat_arrays([lines, pa.array([""], pa.string())])
+    offsets = pa.array([0, len(lines)], pa.int32())
+    joined = pc.binary_join(pa.ListArray.from_arrays(offsets, lines), "\n")
+    body: Buffer = joined[0].as_buffer()  # zero-copy
+    return body
+
+
+def _scan_body(body: Buffer, first_line: int) -> _Scanned:
+    """Run the scanner (which replaces invalid UTF-8 by U+FFFD, as ingest decodes)."""
+    assert _scan is not None
+    return _scan(body, first_line, MAX_LINE_CHARS)
+
+
+def _lines_of(body: bytes) -> pa.Array:
+    """Whole-line bytes -> the lines without terminators (the fallback without the scanner)."""
+    if not body.isascii():
+        body = body.decode("utf-8", errors="replace").encode("utf-8")
+    whole = pa.array([body], pa.large_binary())
+    pieces = pc.split_pattern(whole, "\n").flatten()
+    # The body ends with a newline: the last piece is the empty text after it.
+    lines = pieces.slice(0, max(len(pieces) - 1, 0)).view(pa.large_string()).cast(pa.string())
+    return pc.utf8_rtrim(lines, characters="\r")
+
+
+def _as_scan_schema(result: ParseResult) -> ParseResult:
+    return ParseResult(records=result.records.cast(SCAN_SCHEMA), rejects=result.rejects)
+
+
+def _int(scanned: _Scanned, key: str) -> int:
+    value = scanned[key]
+    assert isinstance(value, int)
+    return value
+
+
+def _buffer(scanned: _Scanned, key: str) -> pa.Buffer:
+    # Zero-copy: the Arrow buffer keeps the scanner's memory alive.
+    return pa.py_buffer(scanned[key])
+
+
+def _strings(scanned: _Scanned, prefix: str, n: int, valid: str | None = None) -> pa.Array:
+    validity = _buffer(scanned, valid) if valid else None
+    buffers = [validity, _buffer(scanned, prefix + "_offsets"), _buffer(scanned, prefix + "_data")]
+    nulls = _int(scanned, prefix + "_nulls") if valid else 0
+    return pa.Array.from_buffers(pa.string(), n, buffers, nulls)
+
+
+def _int64s(scanned: _Scanned, key: str, n: int) -> pa.Array:
+    # The scanner counts the nulls: Arrow would otherwise count them on first use.
+    buffers = [_buffer(scanned, key + "_valid"), _buffer(scanned, key)]
+    return pa.Array.from_buffers(pa.int64(), n, buffers, _int(scanned, key + "_nulls"))
+
+
+def _flags(scanned: _Scanned, key: str, n: int) -> pa.Array | None:
+    """Per-row flags from a bitmap; None when no row is flagged."""
+    if not _int(scanned, key + "_rows"):
+        return None
+    return pa.Array.from_buffers(pa.bool_(), n, [None, _buffer(scanned, key)])
+
+
+def _distinct(scanned: _Scanned, name: str, n: int) -> _Distinct:
+    values = _strings(scanned, name, _int(scanned, name + "_distinct"))
+    valid = _buffer(scanned, name + "_valid") if name == "url_key" else None
+    nulls = _int(scanned, name + "_nulls") if valid else 0
+    indices = pa.Array.from_buffers(
+        pa.int32(), n, [valid, _buffer(scanned, name + "_indices")], nulls
+    )
+    return _Distinct(values, indices)
+
+
+def _per_row(flags: pa.Array, values: _Distinct) -> pa.Array | None:
+    """Per-distinct flags as per-row flags; None when no distinct value is flagged."""
+    if not pc.any(flags).as_py():
+        return None
+    return flags.take(values.indices).fill_null(False)
+
+
+def _or(a: pa.Array | None, b: pa.Array | None) -> pa.Array | None:
+    if a is None or b is None:
+        return a if b is None else b
+    return pc.or_(a, b)
+
+
+def _encoded(values: pa.Array, indices: pa.Array) -> pa.DictionaryArray:
+    """Rows as a dictionary array with unique values (a transformation may merge values)."""
+    if values.null_count == 0 and pc.count_distinct(values).as_py() == len(values):
+        return pa.DictionaryArray.from_arrays(indices, values)
+    encoded = pc.dictionary_encode(values)
+    return pa.DictionaryArray.from_arrays(encoded.indices.take(indices), encoded.dictionary)
+
+
+def _parse_scanned(scanned: _Scanned) -> ParseResult:
+    """The records and rejects of a scanned body, with :meth:`SquidNative.parse`'s rules.
+
+    Checks and transformations run on the distinct values; a check that no distinct value
+    fails costs nothing per row.
+    """
+    n = _int(scanned, "rows")
+    n_short = _int(scanned, "short_rows")
+    short_line_no = pa.Array.from_buffers(
+        pa.int64(), n_short, [None, _buffer(scanned, "short_line")]
+    )
+    if n_short:
+        short_text = _strings(scanned, "short", n_short)
+        too_long = pc.not_equal(
+            pa.Array.from_buffers(pa.uint8(), n_short, [None, _buffer(scanned, "short_too_long")]),
+            0,
+        )
+        short_reason = pc.if_else(
+            too_long,
+            "too-long",
+            pc.if_else(
+                pc.match_substring_regex(short_text, _PREFIX), "truncated", "not-squid-access"
+            ),
+        )
+    else:
+        short_reason = pa.array([], pa.string())
+
+    line_no = pa.Array.from_buffers(pa.int64(), n, [None, _buffer(scanned, "line")])
+    time = _int64s(scanned, "time", n)
+    elapsed = _int64s(scanned, "elapsed", n)
+    size = _int64s(scanned, "bytes", n)
+    url = _strings(scanned, "url", n, valid="url_valid")
+    client = _distinct(scanned, "client", n)
+    code = _distinct(scanned, "code", n)
+    method = _distinct(scanned, "method", n).map(pc.utf8_upper)
+    hier = _distinct(scanned, "hier", n)
+    user = _distinct(scanned, "user", n)
+    mime = _distinct(scanned, "mime", n)
+    domain, port, host_bad, port_bad = _hosts_of_keys(_distinct(scanned, "url_key", n))
+
+    time_bad = time.is_null() if time.null_count else None
+    elapsed_bad = _flags(scanned, "elapsed_bad", n)
+    code_bad = _per_row(_no_match(code.values, _CODE), code)
+    not_squid = None
+    if time_bad is not None:
+        other = _or(elapsed_bad, code_bad)
+        not_squid = None if other is None else pc.and_(time_bad, other)
+    # The method check is case-blind: upper-casing the distinct methods changes no verdict.
+    checks: list[tuple[pa.Array | None, str]] = [
+        (not_squid, "not-squid-access"),
+        (time_bad, "bad-timestamp"),
+        (elapsed_bad, "bad-elapsed"),
+        (_per_row(_no_match(client.values, _CLIENT), client), "bad-client"),
+        (code_bad, "bad-result-code"),
+        (_flags(scanned, "bytes_bad", n), "bad-bytes"),
+        (_per_row(_no_match(method.values, _METHOD), method), "bad-method"),
+        (_per_row(_no_match(hier.values, _HIER), hier), "bad-hierarchy"),
+        (host_bad, "bad-host"),
+        (port_bad, "bad-port"),
+    ]
+    any_bad = None
+    for bad, _ in checks[1:]:
+        any_bad = _or(any_bad, bad)
+    if any_bad is not None and pc.any(any_bad).as_py():
+        # Only the failing rows go through the priority chain.
+        bad_rows = pc.indices_nonzero(any_bad)
+        reason = pa.nulls(len(bad_rows), pa.string())
+        for bad, reason_code in reversed(checks):
+            if bad is not None:
+                reason = pc.if_else(bad.take(bad_rows), reason_code, reason)
+        rejected_line_no = line_no.take(bad_rows)
+        keep = pc.invert(any_bad)
+        line_no, time, elapsed, size, url, domain, port = (
+            a.filter(keep) for a in (line_no, time, elapsed, size, url, domain, port)
+        )
+        client, code, method, hier, user, mime = (
+            d.filter(keep) for d in (client, code, method, hier, user, mime)
+        )
+    else:
+        reason = pa.array([], pa.string())
+        rejected_line_no = pa.array([], pa.int64())
+
+    rejects = pa.Table.from_arrays(
+        [pa.concat_arrays([short_line_no, rejected_line_no]),
+         pa.concat_arrays([short_reason, reason])],
+        schema=REJECT_SCHEMA,
+    )  # fmt: skip
+    if n_short and len(rejected_line_no):
+        rejects = rejects.sort_by("log.line")
+
+    by_code = _outcome_of_codes(code.values)
+    columns = {
+        "@timestamp": time.view(TIMESTAMP),
+        "user.name": _encoded(_decode_users(_dash_null(user.values)), user.indices),
+        "source.address": _encoded(_dash_null(client.values), client.indices),
+        "http.request.method": _encoded(_dash_null(method.values), method.indices),
+        "url.domain": domain,
+        "destination.port": port,
+        "http.response.status_code": by_code["status"].take(code.indices),
+        "event.action": _encoded(by_code["action"], code.indices),
+        "event.outcome": _outcomes(by_code, code, hier),
+        "http.response.bytes": size,
+        "event.duration_ms": elapsed,
+        "http.response.mime_type": _encoded(_dash_null(mime.values), mime.indices),
+        "url.original": url,
+        "log.line": line_no,
+    }
+    rows = len(line_no)
+    arrays = [columns[f.name] if f.name in columns else pa.nulls(rows, f.type) for f in SCAN_SCHEMA]
+    return ParseResult(records=pa.Table.from_arrays(arrays, schema=SCAN_SCHEMA), rejects=rejects)
+
+
+def _outcomes(by_code: dict[str, pa.Array], code: _Distinct, hier: _Distinct) -> pa.Array:
+    """event.outcome per row, decided per distinct code (and per hierarchy where it matters)."""
+    # 0 allowed, 1 blocked, 2 failed; a refusal (403/407) is blocked only without a hierarchy.
+    failed = pc.if_else(by_code["failed"], 2, 0).cast(pa.int8())
+    outcome = pc.if_else(by_code["denied"], 1, failed).cast(pa.int8())
+    refused = pc.and_(by_code["refused"], pc.invert(by_code["denied"]))
+    rows = outcome.take(code.indices)
+    if pc.any(refused).as_py():
+        hier_none = pc.match_substring_regex(hier.values, _HIER_NONE).take(hier.indices)
+        rows = pc.if_else(pc.and_(refused.take(code.indices), hier_none), 1, rows).cast(pa.int8())
+    return _OUTCOMES.take(rows)
+
+
+def _hosts_of_keys(
+    key: _Distinct,
+) -> tuple[pa.DictionaryArray, pa.Array, pa.Array | None, pa.Array | None]:
+    """Per row: the domain (dictionary-encoded), port, and the host and port flagged bad (None
+    when no row is).
+
+    ``key`` is the scheme://authority prefix of an absolute URL, the target of a CONNECT, and
+    null for other requests (which have no host).
+    """
+    info = _split_url(key.values, _constant_string("CONNECT", len(key.values)))
+    domains = pc.dictionary_encode(info["domain"])
+    return (
+        pa.DictionaryArray.from_arrays(domains.indices.take(key.indices), domains.dictionary),
+        info["port"].take(key.indices),
+        _per_row(info["host_bad"].fill_null(False), key),
+        _per_row(info["port_bad"].fill_null(False), key),
+    )
 
 
 def _escape(values: pa.Array, also_percent: bool = False) -> pa.Array:
