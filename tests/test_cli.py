@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+
+from socialsight.store.store import Store
 
 from conftest import CliResult
 from factories import small_org_directory, small_org_log
@@ -169,6 +172,48 @@ def test_entry_point_runs_as_a_program(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
+
+
+def test_ingest_as_a_program_stores_the_same_events_without_pandas(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """The console script keeps pandas out of an ingest process (start-up cost, issue #6):
+    the run must succeed and store exactly what an in-process ingest stores."""
+    log = small_org_log(tmp_path / "access.log")
+    staff = small_org_directory(tmp_path / "staff.csv")
+    exe = Path(sys.executable).with_name("socialsight")
+    program = [
+        "import sys, runpy",
+        "sys.argv = ['socialsight', *sys.argv[1:]]",
+        "try:",
+        "    runpy.run_module('socialsight', run_name='__main__')",
+        "finally:",
+        "    print('pandas' in sys.modules and sys.modules['pandas'] is not None, file=sys.stderr)",
+    ]
+    env = {**os.environ, "TZ": "America/Toronto"}
+    stores = []
+    # One installation copied twice: the same key, so the same pseudonyms.
+    assert cli("init", "--data", tmp_path / "base", "--min-group-size", "2")[0] == 0
+    for name, how in (("program", "program"), ("inproc", "inproc")):
+        data = tmp_path / name
+        shutil.copytree(tmp_path / "base", data)
+        args = ["ingest", "--data", str(data), "--directory", str(staff), "--json", str(log)]
+        if how == "program":
+            done = subprocess.run(
+                [sys.executable, "-c", "\n".join(program), *args],
+                capture_output=True, text=True, env=env, check=False,
+            )  # fmt: skip
+            assert done.returncode == 0, done.stderr
+            assert done.stderr.strip().splitlines()[-1] == "False"  # pandas never loaded
+            assert json.loads(done.stdout)["records"] == 26
+            # The installed script is the same entry point.
+            assert "console" in exe.read_text()
+        else:
+            code, _, err = cli(*args)
+            assert code == 0, err
+        events = Store.open(data / "store").read_events()
+        stores.append(events.drop_columns(["log.file.id"]).sort_by("log.line").to_pylist())
+    assert stores[0] == stores[1]
 
 
 def test_organisation_catalog_override_applies_to_lookup_and_ingest(

@@ -11,11 +11,10 @@ lookup of many addresses is one ``numpy.searchsorted`` over uint32 values.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -34,6 +33,48 @@ class RangeHit:
     cidr: str
 
 
+_CIDR = rf"^{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}/(?:3[0-2]|[12]?[0-9])$"
+
+
+def _networks(cidrs: Sequence[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The normalised CIDR texts, first addresses and prefix lengths of ``cidrs``, host bits
+    cleared (as ``ipaddress.IPv4Network(c, strict=False)``).
+
+    Canonical ``a.b.c.d/n`` texts (all of the bundled table) are parsed in a few vectorised
+    calls; any other form goes through ipaddress, with its rules and its errors.
+
+    >>> names, starts, prefix = _networks(["10.1.2.3/8", "192.0.2.0/24", "192.0.2.1"])
+    >>> names, prefix.tolist()
+    (['10.0.0.0/8', '192.0.2.0/24', '192.0.2.1/32'], [8, 24, 32])
+    >>> starts.tolist() == [10 << 24, 3221225984, 3221225985]
+    True
+    """
+    names = list(cidrs)
+    text = pa.array(names, pa.string())
+    plain = pc.match_substring_regex(text, _CIDR).to_numpy(zero_copy_only=False)
+    starts = np.zeros(len(names), np.int64)
+    prefix = np.zeros(len(names), np.int64)
+    if plain.any():
+        fields = pc.list_flatten(pc.split_pattern_regex(text.filter(plain), r"[./]"))
+        f = fields.cast(pa.int64()).to_numpy().reshape(-1, 5)
+        value = (f[:, 0] << 24) | (f[:, 1] << 16) | (f[:, 2] << 8) | f[:, 3]
+        start = value & ~((np.int64(1) << (32 - f[:, 4])) - 1)
+        starts[plain], prefix[plain] = start, f[:, 4]
+        for i in np.flatnonzero(plain)[start != value].tolist():
+            names[i] = f"{_dotted(int(starts[i]))}/{int(prefix[i])}"
+    for i in np.flatnonzero(~plain).tolist():
+        # Imported here only: the bundled table never needs it.
+        import ipaddress
+
+        net = ipaddress.IPv4Network(names[i], strict=False)
+        starts[i], prefix[i], names[i] = int(net.network_address), net.prefixlen, str(net)
+    return names, starts, prefix
+
+
+def _dotted(value: int) -> str:
+    return f"{value >> 24}.{(value >> 16) & 255}.{(value >> 8) & 255}.{value & 255}"
+
+
 class IpRanges:
     """A set of (CIDR, service id) ranges with most-specific-match lookups.
 
@@ -43,23 +84,32 @@ class IpRanges:
     """
 
     def __init__(self, ranges: Iterable[tuple[str, str]]) -> None:
-        nets = [(ipaddress.IPv4Network(c, strict=False), s) for c, s in ranges]
-        self.ranges: tuple[tuple[str, str], ...] = tuple((str(n), s) for n, s in nets)
-        starts = np.array([int(n.network_address) for n, _ in nets], dtype=np.int64)
-        ends = np.array([int(n.broadcast_address) + 1 for n, _ in nets], dtype=np.int64)
-        prefix = np.array([n.prefixlen for n, _ in nets], dtype=np.int64)
+        rows = list(ranges)
+        names, starts, prefix = _networks([c for c, _ in rows])
+        self._build(tuple(zip(names, (s for _, s in rows), strict=True)), starts, prefix)
+
+    def _build(
+        self, ranges: tuple[tuple[str, str], ...], starts: np.ndarray, prefix: np.ndarray
+    ) -> None:
+        self.ranges: tuple[tuple[str, str], ...] = ranges
+        self._starts = starts
+        self._prefix = prefix
+        ends = starts + (np.int64(1) << (32 - prefix))
         # Elementary segments between every range boundary; each takes the most specific
-        # range covering it (the longest prefix), or none (-1).
+        # range covering it (the longest prefix; the first listed among equal ones), or none
+        # (-1). Ranges are painted over the segments least specific first, so that a more
+        # specific one overwrites: one slice assignment per range, no segments x ranges matrix.
         bounds = np.unique(np.concatenate([starts, ends, np.array([0, 1 << 32], np.int64)]))
         seg_start = bounds[:-1]
-        covers = (starts[None, :] <= seg_start[:, None]) & (seg_start[:, None] < ends[None, :])
-        specificity = np.where(covers, prefix[None, :], -1)
-        best = specificity.argmax(axis=1) if len(nets) else np.zeros(len(seg_start), np.int64)
-        has = specificity.max(axis=1) >= 0 if len(nets) else np.zeros(len(seg_start), bool)
+        seg_range = np.full(len(seg_start), -1, dtype=np.int64)
+        first = np.searchsorted(seg_start, starts)
+        last = np.searchsorted(seg_start, ends)
+        for i in np.lexsort((-np.arange(len(starts)), prefix)).tolist():
+            seg_range[first[i] : last[i]] = i
         self._seg_start = seg_start
-        self._seg_range = np.where(has, best, -1)
-        self._cidrs = pa.array([c for c, _ in self.ranges] + [None], pa.string())
-        self._services = pa.array([s for _, s in self.ranges] + [None], pa.string())
+        self._seg_range = seg_range
+        self._cidrs = pa.array([c for c, _ in ranges] + [None], pa.string())
+        self._services = pa.array([s for _, s in ranges] + [None], pa.string())
 
     def __len__(self) -> int:
         return len(self.ranges)
@@ -68,7 +118,15 @@ class IpRanges:
         """The ranges whose service is among ``service_ids`` (a catalog override may remove
         services)."""
         keep = set(service_ids)
-        return IpRanges([(c, s) for c, s in self.ranges if s in keep])
+        chosen = [i for i, (_, s) in enumerate(self.ranges) if s in keep]
+        if len(chosen) == len(self.ranges):
+            return self  # immutable: nothing to filter, nothing to rebuild
+        # Built from the parsed arrays: the CIDRs are not parsed again.
+        picked = np.array(chosen, dtype=np.int64)
+        subset = object.__new__(IpRanges)
+        rows = tuple(self.ranges[i] for i in chosen)
+        subset._build(rows, self._starts[picked], self._prefix[picked])
+        return subset
 
     def find(self, addresses: pa.Array | pa.ChunkedArray | Sequence[str | None]) -> pa.Table:
         """For each address, the service and CIDR of the most specific range holding it.
@@ -120,9 +178,5 @@ def parse_ranges(text: str) -> list[tuple[str, str]]:
 @cache
 def bundled_ranges() -> IpRanges:
     """The ranges shipped in the package (``catalog/data/ip_ranges.tsv``), loaded once."""
-    text = (
-        resources.files("socialsight.catalog")
-        .joinpath("data/ip_ranges.tsv")
-        .read_text(encoding="utf-8")
-    )
+    text = (Path(__file__).resolve().parent / "data" / "ip_ranges.tsv").read_text(encoding="utf-8")
     return IpRanges(parse_ranges(text))

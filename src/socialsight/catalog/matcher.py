@@ -5,7 +5,10 @@ host down to its last two labels against a dict of catalog domains, so ``docs.go
 (google-docs) beats ``google.com`` (google-search) and ``notfacebook.com`` never matches
 ``facebook.com``. The cost is one dict look-up per label, whatever the catalog size.
 
-IP literals are flagged (``host.is_ip``) and never given to tldextract; an IPv4 literal inside
+Registered domains come from the Public Suffix List that tldextract bundles, read by
+:mod:`socialsight.catalog.suffixes` (same answers, without tldextract's import cost).
+
+IP literals are flagged (``host.is_ip``) and never given to the suffix list; an IPv4 literal inside
 a known network of a service (:mod:`socialsight.catalog.ipranges`) gets that service with the
 rule ``ip-range``.
 """
@@ -17,14 +20,10 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import tldextract
 
 from socialsight.catalog.ipranges import IPV4, IpRanges, bundled_ranges
 from socialsight.catalog.model import Catalog
-
-# Building the extractor parses the bundled Public Suffix List (tens of ms): do it once.
-# suffix_list_urls=() and cache_dir=None: never fetch or write anything at run time.
-_EXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+from socialsight.catalog.suffixes import registered_domain
 
 _CACHE_SIZE = 100_000
 
@@ -93,7 +92,9 @@ class Matcher:
         self.catalog = catalog
         self._index = catalog.domain_index()
         # Only ranges of services this catalog has (an override may remove one).
-        self.ranges = (ranges or bundled_ranges()).restricted_to(catalog.services)
+        # (`is None`: an empty IpRanges is falsy and means "no ranges", not the bundled ones.)
+        given = bundled_ranges() if ranges is None else ranges
+        self.ranges = given.restricted_to(catalog.services)
         # Hosts repeat a lot across batches. The cache is bounded (cleared when full) so that
         # hostile input, millions of random subdomains, cannot grow memory without limit.
         self._cache: dict[str, Match] = {}
@@ -160,8 +161,7 @@ class Matcher:
     def _registered(host: str) -> str | None:
         if not host:
             return None
-        value = str(_EXTRACT(host).top_domain_under_public_suffix)
-        return value or None
+        return registered_domain(host) or None
 
     def classify(self, hosts: pa.Array | pa.ChunkedArray) -> pa.Table:
         """Classify a column of hosts; one output row per input row, in order.

@@ -8,17 +8,38 @@ name starts with an underscore (shared helpers) and ``base`` are not scanned.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import pkgutil
+import re
 from collections.abc import Sequence
 from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from socialsight.errors import InputError
-from socialsight.formats.base import LogFormat, ParseResult
+
+if TYPE_CHECKING:
+    from socialsight.formats.base import LogFormat, ParseResult
 
 __all__ = ["LogFormat", "ParseResult", "detect", "get", "names", "registry"]
 
+
+def __getattr__(name: str) -> Any:
+    # LogFormat and ParseResult are re-exported lazily: importing this package (the CLI does,
+    # for every command) then does not import pyarrow, which only format modules need.
+    if name in ("LogFormat", "ParseResult"):
+        from socialsight.formats import base
+
+        value = getattr(base, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 # A format must recognise at least this share of the sampled lines to be chosen.
 DETECT_THRESHOLD = 0.5
+
+# A name that may also be the name of the module holding it.
+_MODULE_NAME = re.compile(r"[a-z][a-z0-9_]*")
 
 
 @cache
@@ -52,10 +73,32 @@ def get(name: str) -> type[LogFormat]:
     >>> get("squid").name
     'squid'
     """
+    direct = _from_own_module(name)
+    if direct is not None:
+        return direct
     formats = registry()
     if name not in formats:
         raise InputError(f"unknown format {name!r}; known formats: {', '.join(formats)}")
     return formats[name]
+
+
+def _from_own_module(name: str) -> type[LogFormat] | None:
+    """The class named ``name`` if the module of the same name defines it, importing that
+    module only.
+
+    A run that reads a file of a known format (a re-ingest, ``--format``) then skips importing
+    every other format module. Any other name goes through :func:`registry`, which also checks
+    that no name is registered twice (tests call it, so a clash cannot ship)."""
+    if not _MODULE_NAME.fullmatch(name) or name == "base":
+        return None
+    module_name = f"{__name__}.{name}"
+    if importlib.util.find_spec(module_name) is None:
+        return None
+    module = importlib.import_module(module_name)
+    for cls in getattr(module, "FORMATS", ()):
+        if cls.name == name:
+            return cls  # type: ignore[no-any-return]
+    return None
 
 
 def detect(sample: Sequence[str]) -> type[LogFormat] | None:
