@@ -21,7 +21,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -176,10 +175,11 @@ class Ingestor:
             with self.store.burst():
                 known = self.store.files()
             self.progress.start(sum(_size(p) for p in paths))
-            for path in paths:
+            for number, path in enumerate(paths):
+                if number:
+                    known = self.store.files()  # what the previous file changed
                 self.progress.file(path)
                 report.files.append(self._ingest_file(path, known))
-                known = self.store.files()
         report.seconds = time.monotonic() - started
         return report
 
@@ -253,6 +253,9 @@ class Ingestor:
             saved = self.store.parser_state(entry.file_id)
             if saved is not None:
                 parser.restore(saved)
+        if compression != "none" or _size(path) > entry.byte_offset:
+            # Something to read: sync the catalog now, in this burst's connection.
+            self._sync_catalog()
         return compression, head, entry, parser, status
 
     def _identify(
@@ -578,7 +581,8 @@ def _without_credentials(urls: pa.ChunkedArray | pa.Array) -> pa.Array:
 
 def _constant(value: str, n: int) -> pa.DictionaryArray:
     """An array of n copies of one string, as a one-entry dictionary."""
-    zeros = pa.array(np.zeros(n, np.int32))
+    # pa.repeat, not pa.array(numpy): converting an ndarray loads numpy.ma (30 ms a run).
+    zeros = pa.repeat(pa.scalar(0, pa.int32()), n)
     return pa.DictionaryArray.from_arrays(zeros, pa.array([value], pa.string()))
 
 
