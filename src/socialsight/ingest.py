@@ -172,14 +172,10 @@ class Ingestor:
         paths = expand(inputs)
         report = IngestReport()
         with self.store.writer_lock():
-            with self.store.burst():
-                known = self.store.files()
             self.progress.start(sum(_size(p) for p in paths))
-            for number, path in enumerate(paths):
-                if number:
-                    known = self.store.files()  # what the previous file changed
+            for path in paths:
                 self.progress.file(path)
-                report.files.append(self._ingest_file(path, known))
+                report.files.append(self._ingest_file(path))
         report.seconds = time.monotonic() - started
         return report
 
@@ -207,10 +203,10 @@ class Ingestor:
         self.store.sync_catalog(self.catalog.version, services, domains)
 
     # -- one file ---------------------------------------------------------------------------
-    def _ingest_file(self, path: Path, known: list[FileEntry]) -> FileReport:
+    def _ingest_file(self, path: Path) -> FileReport:
         # The ledger calls before the read share one database connection.
         with self.store.burst():
-            prepared = self._prepare_file(path, known)
+            prepared = self._prepare_file(path, self.store.files())
         if isinstance(prepared, FileReport):
             return prepared
         return self._read_file(path, *prepared)
