@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,13 +22,14 @@ from typing import TYPE_CHECKING, Any
 import ibis.expr.types as ir
 
 from socialsight.config import STORE_NAME, Settings, load_settings, resolve_data_dir
-from socialsight.errors import InputError
+from socialsight.errors import InputError, SocialsightError
 from socialsight.privacy.min_group import Grouped, suppress_small_groups
 from socialsight.store.store import Store
 
 if TYPE_CHECKING:
     from socialsight.analytics.calendar import Window
     from socialsight.analytics.impact import Impact
+    from socialsight.analytics.summaries import Summaries
     from socialsight.catalog.model import Catalog
 
 
@@ -65,6 +66,9 @@ class Insights:
     store: Store
     _con: Any = field(default=None, repr=False)
     _memo: dict[Any, Any] = field(default_factory=lambda: BoundedMemo(MEMO_ENTRIES), repr=False)
+    use_summaries: bool = True
+    """Answer ``dependencies`` and ``outages`` from the materialised summaries (built or
+    refreshed on first need, ``analytics/summaries.py``); False reads the events."""
 
     @classmethod
     def open(cls, data: str | Path | None = None) -> Insights:
@@ -89,9 +93,15 @@ class Insights:
         from socialsight.analytics.services import services, services_from_rollup, whole_hour_zone
 
         zone = self.settings.timezone
-        # The hourly rollup gives the same rows from far fewer; a store ingested before rollups
-        # existed, or a zone whose hours straddle local days, reads the events instead.
-        if whole_hour_zone(zone) and self.store.rollups_complete():
+        summaries = self._summaries()
+        # The summaries give the same rows from far fewer; without them, the hourly rollup
+        # does, except for a store ingested before rollups existed or a zone whose hours
+        # straddle local days, which reads the events instead.
+        if summaries is not None:
+            from socialsight.analytics.services import services_from_days
+
+            expr = services_from_days(summaries.services, self.min_group_size)
+        elif whole_hour_zone(zone) and self.store.rollups_complete():
             from socialsight.analytics.engine import rollup_table
 
             expr = services_from_rollup(rollup_table(self.store), zone, self.min_group_size)
@@ -133,9 +143,13 @@ class Insights:
         # A unit with fewer than k people gets the same answer as one that does not exist:
         # a query narrowed to it would otherwise tell, through its count of suppressed groups,
         # whether its few people used a service on a given day.
-        events = self.events
-        mine = events.filter(events["organization.unit"] == unit)
-        people = mine["person.pseudonym"].nunique().to_pyarrow().as_py()
+        summaries = self._summaries()
+        if summaries is not None:
+            people = summaries.unit_people(unit)
+        else:
+            events = self.events
+            mine = events.filter(events["organization.unit"] == unit)
+            people = mine["person.pseudonym"].nunique().to_pyarrow().as_py()
         if (people or 0) < self.min_group_size:
             raise InputError(
                 f"no unit {unit!r} with at least {self.min_group_size} people "
@@ -147,9 +161,39 @@ class Insights:
 
         key = ("window", since, until)
         if key not in self._memo:
-            self._memo[key] = resolve_window(self.events, self.settings, since, until)
+            self._memo[key] = resolve_window(self._bounds_table(), self.settings, since, until)
         window: Window | None = self._memo[key]
         return window
+
+    def _summaries(self) -> Summaries | None:
+        """The summaries, refreshed first if new batches arrived (once per object); None when
+        :attr:`use_summaries` is off or the store cannot be written (read-only copy)."""
+        from socialsight.analytics.summaries import open_summaries, refresh_summaries, supported
+
+        if not self.use_summaries or not supported(self.settings):
+            return None
+        if "summaries" not in self._memo:
+            try:
+                refresh_summaries(self.store, self.settings)
+                self._memo["summaries"] = open_summaries(self.store, self.settings)
+            except (OSError, SocialsightError):
+                # A read-only copy of the data, or a database held by another process for
+                # long: the events give the same answers, more slowly.
+                self._memo["summaries"] = None
+        summaries: Summaries | None = self._memo["summaries"]
+        return summaries
+
+    def _events_between(self, start: datetime, end: datetime) -> ir.Table:
+        """The events of the parts that may hold [start, end] (an episode's details)."""
+        from socialsight.analytics.engine import events_between
+
+        return events_between(self.store, start, end)
+
+    def _bounds_table(self) -> ir.Table:
+        """A table whose ``@timestamp`` has the events' first and last time: the events
+        themselves, or two rows from the summaries (no scan of the events)."""
+        summaries = self._summaries()
+        return self.events if summaries is None else summaries.bounds_table()
 
     def declared(self) -> dict[tuple[str, str], float | None]:
         """The register: (unit, service) -> declared tolerable downtime in hours or None."""
@@ -192,15 +236,25 @@ class Insights:
     ) -> Grouped:
         """Per (unit, service): the dependency measures, the factors, the 0-100 score and the
         tier, sorted by score; pairs with fewer than k people are withheld and counted."""
-        from socialsight.analytics.dependencies import dependencies
+        from socialsight.analytics.dependencies import dependencies, measures_from_days
 
         self._check_service(service)
         self._check_unit(unit)
         key = ("dependencies", service, unit, since, until)
         if key not in self._memo:
+            summaries = self._summaries()
+            measured = None
+            if summaries is not None:
+                usage, presence = summaries.usage, summaries.presence
+
+                def measured(window: Window) -> ir.Table:
+                    return measures_from_days(usage, presence, self.settings, window, service)
+
+            # From the summaries, the events are not opened at all.
+            events = None if summaries is not None else self.events
             self._memo[key] = dependencies(
-                self.events, self.settings, self._window(since, until), self.declared(),
-                self._names(), service=service, unit=unit,
+                events, self.settings, self._window(since, until), self.declared(),
+                self._names(), service=service, unit=unit, measured=measured,
             )  # fmt: skip
         result: Grouped = self._memo[key]
         return result
@@ -210,14 +264,28 @@ class Insights:
     ) -> Grouped:
         """Episodes when a service was unreachable or failing, newest first; episodes with
         fewer than k people hit are withheld and counted."""
-        from socialsight.analytics.outages import outages
+        from socialsight.analytics.outages import candidates_from_summaries, outages
 
         self._check_service(service)
         key = ("outages", service, since, until)
         if key not in self._memo:
+            summaries = self._summaries()
+            found, bounds = None, None
+            if summaries is not None:
+                hourly, buckets = summaries.hourly, summaries.buckets
+                bounds = summaries.bounds()
+
+                def found(window: Window) -> ir.Table:
+                    return candidates_from_summaries(
+                        hourly, buckets, self.settings, window, service
+                    )
+
+            # From the summaries, the events are opened only for an episode's details.
+            events = self.events if summaries is None else self._events_between
             self._memo[key] = outages(
-                self.events, self.settings, self._window(since, until), self._names(), service
-            )
+                events, self.settings, self._window(since, until), self._names(), service,
+                found=found, bounds=bounds,
+            )  # fmt: skip
         result: Grouped = self._memo[key]
         return result
 

@@ -12,7 +12,7 @@ the factors, the 0-100 score and the tier. The formula is documented in ``docs/d
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 from typing import Any
 
@@ -76,14 +76,140 @@ def measures(
     left out: they are not a unit that can depend on anything. ``unit_people`` counts the
     unit's active people: those with any request in the window, whatever the service.
     """
-    gap_us = int(settings.scoring.session_gap_minutes * 60_000_000)
+    e = _known_units(events, settings, window)
+    active = e.group_by(unit=e["organization.unit"]).aggregate(
+        unit_people=e["person.pseudonym"].nunique()
+    )
+    slots = _slots(e, settings, service)
+    # A session is a run of one person's requests to one service with pauses shorter than
+    # the gap; its time is the sum of those pauses plus a tail after its last request.
+    order = ibis.window(
+        group_by=[slots["unit"], slots["service"], slots["person"]], order_by=slots["first_us"]
+    )
+    return _pairs(_daily(slots, order, settings), active, settings, window)
+
+
+MAX_SUMMARY_GAP_MINUTES = 23 * 60.0
+"""The longest session gap the summaries support: a session can then only continue from the
+day before (every local day lasts at least 23 hours), which each summary row records."""
+
+
+def usage_days(events: ir.Table, settings: Settings, window: Window) -> ir.Table:
+    """The materialised form of :func:`measures`' use (``analytics/summaries.py``): one row
+    per (unit, service, person, local day) of ``window`` with ``category, working, requests,
+    writes, office_requests, bytes_up, sessions, session_us, first_seen``, and ``join_us``:
+    when the day's first request continues a session of the day before (a pause under the
+    gap since that day's last request), that pause, else null.
+
+    ``sessions`` and ``session_us`` are cut at local midnight, so that
+    :func:`measures_from_days` can join a crossing session back together or not, as the
+    window asks. Rows of ``window``'s first day have no day before in ``events``: build
+    from a window one day longer and drop that day.
+    """
+    slots = _slots(_known_units(events, settings, window), settings, None)
+    order = ibis.window(
+        group_by=[slots["unit"], slots["service"], slots["person"], slots["day"]],
+        order_by=slots["first_us"],
+    )
+    daily = _daily(slots, order, settings, edges=True)
+    across = ibis.window(
+        group_by=[daily["unit"], daily["service"], daily["person"]], order_by=daily["day"]
+    )
+    previous = daily["last_us"].lag().over(across)
+    pause = daily["first_us"] - previous
+    joined = (previous.notnull() & (pause < _gap_us(settings))).fill_null(False)
+    result: ir.Table = daily.mutate(
+        join_us=ibis.ifelse(joined, pause, ibis.null().cast("int64"))
+    ).drop("first_us", "last_us")
+    return result
+
+
+def measures_from_days(
+    usage: ir.Table,
+    presence: ir.Table,
+    settings: Settings,
+    window: Window,
+    service: str | None = None,
+) -> ir.Table:
+    """:func:`measures` from the summaries: ``usage`` rows of :func:`usage_days` and
+    ``presence`` rows (``unit, person, day``: who made any request on a local day). The same
+    rows as from the events, from tables a fraction of their size. The session gap must not
+    exceed :data:`MAX_SUMMARY_GAP_MINUTES`."""
+    d = usage.filter((usage["day"] >= window.since) & (usage["day"] <= window.until))
+    if service is not None:
+        d = d.filter(d["service"] == service)
+    # A session continued from the day before is one session, its pause time on service;
+    # except on the window's first day, whose day before is outside the window (the events
+    # path sees no event before the window either).
+    joined = d["join_us"].notnull() & (d["day"] > window.since)
+    d = d.mutate(
+        sessions=(d["sessions"] - joined.cast("int64")).cast("int64"),
+        session_us=(d["session_us"] + ibis.ifelse(joined, d["join_us"], 0)).cast("int64"),
+    )
+    p = presence.filter(
+        (presence["day"] >= window.since)
+        & (presence["day"] <= window.until)
+        & presence["unit"].notnull()
+        & (presence["unit"] != UNKNOWN_UNIT)
+    )
+    active = p.group_by("unit").aggregate(unit_people=p["person"].nunique())
+    # Day totals first (additive), people apart: the same figures as _pairs, without
+    # distinct counts over the wide rows (several times cheaper in DuckDB).
+    keys = ["unit", "service", "category"]
+    days = d.group_by(*keys, "day", "working").aggregate(
+        requests=d["requests"].sum(),
+        writes=d["writes"].sum(),
+        office_requests=d["office_requests"].sum(),
+        bytes_up=d["bytes_up"].sum(),
+        sessions=d["sessions"].sum(),
+        session_us=d["session_us"].sum(),
+        users=d.count(),
+        first_seen=d["first_seen"].min(),
+    )
+    weights = _day_weights(window, settings)
+    days = days.left_join(weights, days["day"] == weights["wday"])
+    totals = days.group_by(keys).aggregate(
+        requests=days["requests"].sum(),
+        writes=days["writes"].sum(),
+        office_requests=days["office_requests"].sum(),
+        bytes_up=days["bytes_up"].sum(),
+        sessions=days["sessions"].sum(),
+        session_us=days["session_us"].sum(),
+        person_days=days["users"].sum(where=days["working"]).fill_null(0),
+        working_days_used=days["working"].cast("int64").sum(),
+        first_seen=days["first_seen"].min(),
+        trend_sy=(days["requests"] * days["inv_wd"].fill_null(0.0)).sum(),
+        trend_sxy=(days["requests"] * days["week_inv_wd"].fill_null(0.0)).sum(),
+    )
+    # From its own narrow scan: sharing ``d`` would make DuckDB materialise all its rows.
+    u = usage.select(*keys, "person", "day")
+    u = u.filter((u["day"] >= window.since) & (u["day"] <= window.until))
+    if service is not None:
+        u = u.filter(u["service"] == service)
+    people = u.group_by(keys).aggregate(people=u["person"].nunique())
+    pairs = people.join(totals, keys)
+    columns = [
+        "unit", "service", "category", "people", "requests", "writes", "office_requests",
+        "bytes_up", "sessions", "session_us", "person_days", "working_days_used", "first_seen",
+        "trend_sy", "trend_sxy",
+    ]  # fmt: skip
+    return pairs.select(*columns).join(active, "unit", how="inner")
+
+
+def _gap_us(settings: Settings) -> int:
+    return int(settings.scoring.session_gap_minutes * 60_000_000)
+
+
+def _known_units(events: ir.Table, settings: Settings, window: Window) -> ir.Table:
+    """The window's events of people in a directory unit, with their local columns."""
     e = in_window(events, window)
     e = e.filter(e["organization.unit"].notnull() & (e["organization.unit"] != UNKNOWN_UNIT))
-    e = local_columns(e, settings, window)
-    unit = e["organization.unit"]
-    person = e["person.pseudonym"]
-    active = e.group_by(unit=unit).aggregate(unit_people=person.nunique())
+    return local_columns(e, settings, window)
 
+
+def _slots(e: ir.Table, settings: Settings, service: str | None) -> ir.Table:
+    """Use collapsed to gap-wide clock slots per (unit, service, person, local day)."""
+    gap_us = _gap_us(settings)
     s = e.filter(e["service.id"].notnull() & (e["event.outcome"] != "blocked"))
     if service is not None:
         s = s.filter(s["service.id"] == service)
@@ -95,7 +221,7 @@ def measures(
     # between them are measured: the same sessions, from a fraction of the rows. Times are
     # integer microseconds here (cheap arithmetic).
     us = epoch_us(s["@timestamp"])
-    slots = s.group_by(
+    slots: ir.Table = s.group_by(
         unit=s["organization.unit"],
         service=s["service.id"],
         person=s["person.pseudonym"],
@@ -113,11 +239,13 @@ def measures(
         first_us=us.min(),
         last_us=us.max(),
     )
-    # A session is a run of one person's requests to one service with pauses shorter than
-    # the gap; its time is the sum of those pauses plus a tail after its last request.
-    order = ibis.window(
-        group_by=[slots["unit"], slots["service"], slots["person"]], order_by=slots["first_us"]
-    )
+    return slots
+
+
+def _daily(slots: ir.Table, order: Any, settings: Settings, *, edges: bool = False) -> ir.Table:
+    """One row per (unit, service, person, local day) from the slots, sessions measured
+    along ``order``; with ``edges``, the day's first and last request times too."""
+    gap_us = _gap_us(settings)
     slots = slots.mutate(_previous=slots["last_us"].lag().over(order))
     pause = slots["first_us"] - slots["_previous"]
     new_session = slots["_previous"].isnull() | (pause >= gap_us)
@@ -126,8 +254,10 @@ def measures(
         _new=new_session.cast("int64"),
         _us=(inside + ibis.ifelse(new_session, 0, pause)).cast("int64"),
     )
-    # One row per (unit, service, person, local day): everything below reads this.
-    daily = slots.group_by("unit", "service", "category", "person", "day", "working").aggregate(
+    extra = {"first_us": slots["first_us"].min(), "last_us": slots["last_us"].max()}
+    daily: ir.Table = slots.group_by(
+        "unit", "service", "category", "person", "day", "working"
+    ).aggregate(
         requests=slots["requests"].sum(),
         writes=slots["writes"].sum(),
         office_requests=slots["office_requests"].sum(),
@@ -135,7 +265,13 @@ def measures(
         sessions=slots["_new"].sum(),
         session_us=slots["_us"].sum(),
         first_seen=slots["first"].min(),
+        **(extra if edges else {}),
     )
+    return daily
+
+
+def _pairs(daily: ir.Table, active: ir.Table, settings: Settings, window: Window) -> ir.Table:
+    """Per (unit, service) from the daily rows, with the unit's active people."""
     # Trend sums folded into the same pass: y_w = requests_w / working_days_w, so
     # sum(y_w) and sum(week * y_w) are sums over days of requests times a per-day weight.
     weights = _day_weights(window, settings)
@@ -336,7 +472,7 @@ def _round(value: float | None) -> float | None:
 
 
 def dependencies(
-    events: ir.Table,
+    events: ir.Table | None,
     settings: Settings,
     window: Window | None,
     declared: Mapping[tuple[str, str], float | None],
@@ -344,15 +480,23 @@ def dependencies(
     *,
     service: str | None = None,
     unit: str | None = None,
+    measured: Callable[[Window], ir.Table] | None = None,
 ) -> Grouped:
     """The contract rows of ``Insights.dependencies``: one per (unit, service) with at least
     k people, sorted by score (then people) descending; pairs under k are counted as
     suppressed. ``declared`` maps (unit, service) to the declared tolerable downtime,
-    ``names`` service ids to display names."""
+    ``names`` service ids to display names. ``measured`` gives the :func:`measures` rows of
+    a window another way (from the summaries: :func:`measures_from_days`); ``events`` may
+    then be None."""
     k = settings.min_group_size
     if window is None:
         return Grouped([], k, 0)
-    expr = measures(events, settings, window, service)
+    if measured is not None:
+        expr = measured(window)
+    elif events is not None:
+        expr = measures(events, settings, window, service)
+    else:
+        raise ValueError("dependencies() needs the events or a measured() function")
     if unit is not None:
         expr = expr.filter(expr["unit"] == unit)
     grouped = suppress_small_groups(expr, k)

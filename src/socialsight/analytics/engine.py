@@ -8,7 +8,8 @@ default; the same expressions are meant to run on PySpark at scale.
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timedelta
+import re
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -35,6 +36,39 @@ def events_table(store: Store, con: Any | None = None) -> ir.Table:
     parts = [str(p) for p in store.committed_parts()]
     if not parts:
         return ibis.memtable(EVENT_SCHEMA.empty_table())
+    table: ir.Table = con.read_parquet(parts, union_by_name=True)
+    return table
+
+
+_UTC_DAY = re.compile(r"(?:^|/)day=(\d{4}-\d{2}-\d{2})/")
+
+
+def part_utc_day(part: str) -> date | None:
+    """The UTC day of an event part, from its partition directory (``events/day=...``);
+    None when its path does not say.
+
+    >>> part_utc_day("events/day=2026-03-02/0a1b-0.parquet")
+    datetime.date(2026, 3, 2)
+    """
+    found = _UTC_DAY.search(part)
+    return date.fromisoformat(found.group(1)) if found else None
+
+
+def events_between(
+    store: Store, start: datetime, end: datetime, con: Any | None = None
+) -> ir.Table:
+    """Like :func:`events_table`, reading only the parts whose UTC day overlaps
+    [``start``, ``end``] (a part whose day is unknown is always read): the events of a short
+    stretch of time without opening every part. Filter on ``@timestamp`` all the same."""
+    first, last = start.astimezone(UTC).date(), end.astimezone(UTC).date()
+    parts = []
+    for part in store.committed_parts_relative():
+        day = part_utc_day(part)
+        if day is None or first <= day <= last:
+            parts.append(str(store.root / part))
+    if not parts:
+        return ibis.memtable(EVENT_SCHEMA.empty_table())
+    con = con or connect()
     table: ir.Table = con.read_parquet(parts, union_by_name=True)
     return table
 

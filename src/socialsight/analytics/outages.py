@@ -18,13 +18,14 @@ is documented in ``docs/dependency.md``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import ibis
 import ibis.expr.types as ir
+import pyarrow as pa
 
 from socialsight.analytics.calendar import Window, in_window, is_working_day, local_columns
 from socialsight.analytics.engine import epoch_us, local_time_between
@@ -64,6 +65,35 @@ def candidates(
     ``service, bucket`` (5-minute bucket number from the epoch, for the error rule),
     ``day, hour`` (local), ``rule`` ("errors" for a bucket, "volume" for an hour),
     ``requests, failed, failed_people, expected`` (baseline requests), ``expected_people``."""
+    s = _use(events, settings, window, service)
+    return _rules(hourly_counts(s), bad_buckets(s), settings, window)
+
+
+def summary_tables(events: ir.Table, settings: Settings, window: Window) -> dict[str, ir.Table]:
+    """The materialised inputs of :func:`candidates` for ``window`` (``analytics/summaries.py``):
+    ``hourly`` (:func:`hourly_counts`) and ``buckets`` (:func:`bad_buckets`). Both are per
+    local day, so a day can be recomputed alone."""
+    s = _use(events, settings, window, None)
+    return {"hourly": hourly_counts(s), "buckets": bad_buckets(s)}
+
+
+def candidates_from_summaries(
+    hourly: ir.Table,
+    buckets: ir.Table,
+    settings: Settings,
+    window: Window,
+    service: str | None = None,
+) -> ir.Table:
+    """:func:`candidates` from the summaries of :func:`summary_tables`: the same rows."""
+    h = hourly.filter((hourly["day"] >= window.since) & (hourly["day"] <= window.until))
+    b = buckets.filter((buckets["day"] >= window.since) & (buckets["day"] <= window.until))
+    if service is not None:
+        h, b = h.filter(h["service"] == service), b.filter(b["service"] == service)
+    return _rules(h, b, settings, window)
+
+
+def _use(events: ir.Table, settings: Settings, window: Window, service: str | None) -> ir.Table:
+    """The window's use of services with local day and hour, bucket and failure flags."""
     s = in_window(events, window)
     s = s.filter(s["service.id"].notnull() & (s["event.outcome"] != "blocked"))
     if service is not None:
@@ -75,18 +105,52 @@ def candidates(
     bucket = epoch_us(s["@timestamp"]) // (BUCKET_MINUTES * 60_000_000)
     local = local_time_between(s["@timestamp"], settings.timezone, window.start_utc, window.end_utc)
     hour = local.hour().cast("int32")
-    s = s.mutate(_failed=failed, _bucket=bucket, _hour=hour)
+    return s.mutate(_failed=failed, _bucket=bucket, _hour=hour)
 
+
+def hourly_counts(s: ir.Table) -> ir.Table:
+    """Per (service, local day, local hour): requests ``n`` and distinct ``people``."""
+    hourly: ir.Table = s.group_by(
+        service=s["service.id"], day=s["_day"], hour=s["_hour"]
+    ).aggregate(n=s.count(), people=s["person.pseudonym"].nunique())
+    return hourly
+
+
+def bad_buckets(s: ir.Table) -> ir.Table:
+    """The 5-minute buckets bad by the error rule: ``service, bucket, day, hour, working,
+    requests, failed, failed_people``. A bucket lies in one local hour (every zone's offset
+    is a whole number of quarter hours), so the rule needs nothing from other buckets."""
+    per_bucket = s.group_by(
+        service=s["service.id"], bucket=s["_bucket"], day=s["_day"], hour=s["_hour"],
+        working=s["_working"],
+    ).aggregate(
+        requests=s.count(),
+        failed=s["_failed"].cast("int64").sum(),
+        failed_people=s["person.pseudonym"].nunique(where=s["_failed"]),
+    )  # fmt: skip
+    bad: ir.Table = per_bucket.filter(
+        (per_bucket["failed"] >= MIN_FAILED)
+        & (per_bucket["failed_people"] >= MIN_FAILED_PEOPLE)
+        & (per_bucket["failed"] >= ERROR_SHARE * per_bucket["requests"])
+    )
+    return bad
+
+
+def _rules(hourly: ir.Table, bad: ir.Table, settings: Settings, window: Window) -> ir.Table:
+    """The volume and error rules over the window's hourly counts and bad buckets."""
     # Baseline per (service, kind of day, local hour): medians over every day of that kind.
-    hourly = s.group_by(service=s["service.id"], day=s["_day"], hour=s["_hour"]).aggregate(
-        n=s.count(), people=s["person.pseudonym"].nunique()
-    )
     days = window.days()
+    # Arrow tables, not dicts: ibis turns a dict into a memtable through pandas, which is
+    # not a dependency.
     calendar = ibis.memtable(
-        {"day": days, "working": [is_working_day(d, settings) for d in days]},
-        schema={"day": "date", "working": "boolean"},
+        pa.table(
+            {
+                "day": pa.array(days, pa.date32()),
+                "working": pa.array([is_working_day(d, settings) for d in days], pa.bool_()),
+            }
+        )
     )
-    hours = ibis.memtable({"hour": list(range(24))}, schema={"hour": "int32"})
+    hours = ibis.memtable(pa.table({"hour": pa.array(range(24), pa.int32())}))
     # A service cannot be down before it was first used: a new service's days before its
     # adoption are neither in its baseline nor quiet.
     services = hourly.group_by("service").aggregate(first_day=hourly["day"].min())
@@ -130,19 +194,6 @@ def candidates(
     )
 
     # Error rule, per 5-minute bucket.
-    per_bucket = s.group_by(
-        service=s["service.id"], bucket=s["_bucket"], day=s["_day"], hour=s["_hour"],
-        working=s["_working"],
-    ).aggregate(
-        requests=s.count(),
-        failed=s["_failed"].cast("int64").sum(),
-        failed_people=s["person.pseudonym"].nunique(where=s["_failed"]),
-    )  # fmt: skip
-    bad = per_bucket.filter(
-        (per_bucket["failed"] >= MIN_FAILED)
-        & (per_bucket["failed_people"] >= MIN_FAILED_PEOPLE)
-        & (per_bucket["failed"] >= ERROR_SHARE * per_bucket["requests"])
-    )
     bad = bad.join(baseline, ["service", "working", "hour"], how="left").select(
         service=bad["service"],
         bucket=bad["bucket"],
@@ -269,11 +320,14 @@ def details(events: ir.Table, episode: Episode) -> ir.Table:
 
 
 def outages(
-    events: ir.Table,
+    events: ir.Table | Callable[[datetime, datetime], ir.Table],
     settings: Settings,
     window: Window | None,
     names: Mapping[str, str],
     service: str | None = None,
+    *,
+    found: Callable[[Window], ir.Table] | None = None,
+    bounds: tuple[datetime | None, datetime | None] | None = None,
 ) -> Grouped:
     """The contract rows of ``Insights.outages``, newest first. An episode with fewer than
     k people hit is suppressed and counted; so is each unit under k in ``units_hit``.
@@ -281,21 +335,37 @@ def outages(
     People hit are the people who met a failure; for an episode found by the volume rule
     alone (the service vanished from the logs) it is the number of people the baseline
     expects in its busiest hour, and ``units_hit`` is empty (nobody's request was logged).
+
+    ``found`` gives the :func:`candidates` rows of a window another way (from the summaries:
+    :func:`candidates_from_summaries`), ``bounds`` the first and last event of the store;
+    ``events`` may then be a function that opens the events between two instants (read only
+    for an episode's details).
     """
     k = settings.min_group_size
     if window is None:
         return Grouped([], k, 0)
-    bounds = events.aggregate(
-        first=events["@timestamp"].min(), last=events["@timestamp"].max()
-    ).to_pyarrow()
-    first, last = bounds["first"][0].as_py(), bounds["last"][0].as_py()
+    if callable(events) and (bounds is None or found is None):
+        raise ValueError("outages() needs the events table without bounds and found")
+    if bounds is None:
+        assert not callable(events)
+        edges = events.aggregate(
+            first=events["@timestamp"].min(), last=events["@timestamp"].max()
+        ).to_pyarrow()
+        bounds = edges["first"][0].as_py(), edges["last"][0].as_py()
+    first, last = bounds
     if first is None or last is None:
         return Grouped([], k, 0)
-    rows = candidates(events, settings, window, service).to_pyarrow().to_pylist()
+    if found is None:
+        assert not callable(events)
+        expr = candidates(events, settings, window, service)
+    else:
+        expr = found(window)
+    rows = expr.to_pyarrow().to_pylist()
     out: list[dict[str, Any]] = []
     suppressed = 0
     for ep in episodes(rows, settings, first, last):
-        per_unit = details(events, ep).to_pyarrow().to_pylist() if ep.errors else []
+        stretch = events(ep.start, ep.end) if callable(events) else events
+        per_unit = details(stretch, ep).to_pyarrow().to_pylist() if ep.errors else []
         totals = per_unit[0] if per_unit else {}
         if totals:
             ep.requests, ep.failed = int(totals["requests"]), int(totals["failed"])

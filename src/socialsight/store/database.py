@@ -71,13 +71,25 @@ CREATE TABLE IF NOT EXISTS declared_uses (
 );
 """
 
+SUMMARIES_DDL = """
+CREATE TABLE IF NOT EXISTS summary_parts (
+    key TEXT NOT NULL, kind TEXT NOT NULL, day DATE NOT NULL, part TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS summary_batches (key TEXT NOT NULL, batch_id TEXT NOT NULL);
+"""
+"""The summaries' own database (``summaries/summaries.duckdb``, analytics/summaries.py): the
+parts of each settings key and local day, and the committed batches they cover. Apart from
+the ledger, so that building summaries (a cache) never changes the store's database."""
+
 # How long a command waits for another process (an ingest) to release the database.
 LOCK_WAIT_SECONDS = 30.0
 
 
 def _is_lock_error(exc: duckdb.Error) -> bool:
     text = str(exc).lower()
-    return "lock" in text or "conflicting" in text
+    # "different configuration": another thread of this process has the file open
+    # read-write while this one asks read-only (or the reverse); it closes soon.
+    return "lock" in text or "conflicting" in text or "different configuration" in text
 
 
 @contextmanager
