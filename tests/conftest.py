@@ -83,8 +83,9 @@ def simulated_org(tmp_path_factory: pytest.TempPathFactory) -> SimulatedOrg:
     """The simulator's organisation (seed 7, planted Facebook outage), ingested with its
     directory and its declared-use register imported. Tests must not write to it; copy it if
     needed."""
+    from socialsight.analytics.summaries import refresh_summaries
     from socialsight.catalog import load_catalog
-    from socialsight.config import KEY_NAME, STORE_NAME, write_default_config
+    from socialsight.config import KEY_NAME, STORE_NAME, load_settings, write_default_config
     from socialsight.ingest import Ingestor
     from socialsight.privacy.directory import load_directory
     from socialsight.privacy.keys import create_key
@@ -104,4 +105,7 @@ def simulated_org(tmp_path_factory: pytest.TempPathFactory) -> SimulatedOrg:
         Store.open(data / STORE_NAME), logs / "declared-uses.csv", load_catalog().services
     )
     truth: dict[str, Any] = json.loads((logs / "truth.json").read_text())
+    # Built once here, so that the tests that ask questions read the summaries instead of each
+    # building them (they would race to write into the shared store otherwise).
+    refresh_summaries(Store.open(data / STORE_NAME), load_settings(data))
     return SimulatedOrg(logs=logs, data=data, truth=truth)

@@ -272,3 +272,17 @@ def test_simulate_rejects_bad_options(cli: Cli, tmp_path: Path) -> None:
     assert code == 1 and err.startswith("error:") and "Traceback" not in err
     code, _, err = cli("simulate", "--out", tmp_path / "x", "--people", "3")
     assert code == 1 and "people must be between" in err
+
+
+def test_summarise_builds_then_has_nothing_to_do(cli: Cli, data_dir: Path, tmp_path: Path) -> None:
+    log = small_org_log(tmp_path / "access.log")
+    staff = small_org_directory(tmp_path / "staff.csv")
+    assert cli("ingest", "--data", data_dir, "--directory", staff, log)[0] == 0
+    code, out, err = cli("summarise", "--data", data_dir, "--json")
+    assert code == 0, err
+    first = json.loads(out)
+    assert (first["new_batches"], first["rebuilt"]) == (1, True)
+    assert first["days_recomputed"] >= 1
+    code, out, _ = cli("summarise", "--data", data_dir, "--json")
+    again = json.loads(out)
+    assert (code, again["new_batches"], again["days_recomputed"]) == (0, 0, 0)

@@ -264,7 +264,7 @@ def test_services_from_summaries_equal_the_events(org_copy: Path) -> None:
     assert len(got.rows) > 10
     assert got.rows == expected.rows
     assert got.suppressed_groups == expected.suppressed_groups
-    assert got.rows == slow.services().rows  # the hourly rollup agrees too
+    assert got.rows == slow.services().rows  # Insights without summaries: the events
 
 
 def test_an_empty_store_has_empty_answers(data_dir: Path) -> None:

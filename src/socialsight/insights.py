@@ -90,23 +90,15 @@ class Insights:
 
     def services(self) -> Grouped:
         """Services in use: category, people, units, requests, bytes, active days."""
-        from socialsight.analytics.services import services, services_from_rollup, whole_hour_zone
+        from socialsight.analytics.services import services, services_from_days
 
-        zone = self.settings.timezone
         summaries = self._summaries()
-        # The summaries give the same rows from far fewer; without them, the hourly rollup
-        # does, except for a store ingested before rollups existed or a zone whose hours
-        # straddle local days, which reads the events instead.
+        # The summaries give the same rows from a fraction of the events' size; without them
+        # (a store that cannot be written), the events are read.
         if summaries is not None:
-            from socialsight.analytics.services import services_from_days
-
             expr = services_from_days(summaries.services, self.min_group_size)
-        elif whole_hour_zone(zone) and self.store.rollups_complete():
-            from socialsight.analytics.engine import rollup_table
-
-            expr = services_from_rollup(rollup_table(self.store), zone, self.min_group_size)
         else:
-            expr = services(self.events, zone, self.min_group_size)
+            expr = services(self.events, self.settings.timezone, self.min_group_size)
         return suppress_small_groups(expr, self.min_group_size)
 
     def unknown(self, limit: int | None = None) -> Grouped:

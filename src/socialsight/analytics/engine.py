@@ -73,21 +73,6 @@ def events_between(
     return table
 
 
-def rollup_table(store: Store, con: Any | None = None) -> ir.Table:
-    """The committed hourly rollup of ``store`` (``store.ROLLUP_SCHEMA``) as an Ibis table.
-
-    A key may span several rows (one per chunk that saw it): aggregate, never read rows as is.
-    """
-    from socialsight.store.store import ROLLUP_SCHEMA
-
-    con = con or connect()
-    parts = [str(p) for p in store.rollup_parts()]
-    if not parts:
-        return ibis.memtable(ROLLUP_SCHEMA.empty_table())
-    table: ir.Table = con.read_parquet(parts)
-    return table
-
-
 @ibis.udf.scalar.builtin(name="timezone")  # type: ignore[untyped-decorator]
 def _duckdb_timezone(zone: str, ts: dt.Timestamp(timezone="UTC")) -> dt.Timestamp():  # type: ignore[valid-type]
     """DuckDB's timezone(zone, timestamptz) -> local wall-clock timestamp."""

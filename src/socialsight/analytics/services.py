@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 import ibis
 import ibis.expr.types as ir
 
@@ -20,7 +17,7 @@ COLUMNS = (
 def units_using(table: ir.Table, k: int) -> ir.Table:
     """Per service: the directory units with at least ``k`` of their people using it. A unit
     with fewer is not counted: counting it would tell that its few people use the service.
-    ``table`` is the events or the hourly rollup (both have the columns used)."""
+    ``table`` is the events."""
     classified = table.filter(
         table["service.id"].notnull() & (table["organization.unit"] != "unknown")
     )
@@ -66,43 +63,6 @@ def services(events: ir.Table, zone: str = "UTC", k: int = 1) -> ir.Table:
         .select(*COLUMNS)
         .order_by([ibis.desc("people"), ibis.desc("requests"), "service"])
     )
-
-
-def services_from_rollup(rollup: ir.Table, zone: str = "UTC", k: int = 1) -> ir.Table:
-    """:func:`services` computed from the hourly rollup (``store.ROLLUP_SCHEMA``) instead of
-    the events: the same rows, from a table several times smaller.
-
-    ``active_days`` is exact only when every UTC hour falls in one local day, that is when the
-    zone's offset is a whole number of hours (see :func:`whole_hour_zone`); otherwise use
-    :func:`services` on the events.
-    """
-    classified = rollup.filter(rollup["service.id"].notnull())
-    keys = {"service": classified["service.id"], "category": classified["service.category"]}
-    # Totals per service and hour first (a few thousand rows), so that the time-zone
-    # conversion runs once per hour, not once per rollup row.
-    hourly = classified.group_by(hour=classified["hour"], **keys).aggregate(
-        requests=classified["requests"].sum(),
-        bytes_up=classified["bytes_up"].sum(),
-        bytes_down=classified["bytes_down"].sum(),
-        failed=classified["failures"].sum(),
-        blocked=classified["blocked"].sum(),
-        first_seen=classified["first_seen"].min(),
-        last_seen=classified["last_seen"].max(),
-    )
-    local_day = local_time(hourly["hour"], zone).date()
-    totals = hourly.group_by("service", "category").aggregate(
-        requests=hourly["requests"].sum(),
-        bytes_up=hourly["bytes_up"].sum(),
-        bytes_down=hourly["bytes_down"].sum(),
-        active_days=local_day.nunique(),
-        failed=hourly["failed"].sum(),
-        blocked=hourly["blocked"].sum(),
-        first_seen=hourly["first_seen"].min(),
-        last_seen=hourly["last_seen"].max(),
-    )
-    people = classified.group_by(**keys).aggregate(people=classified["person.pseudonym"].nunique())
-    joined = _with_units(people.join(totals, ["service", "category"]), rollup, k)
-    return joined.select(*COLUMNS).order_by([ibis.desc("people"), ibis.desc("requests"), "service"])
 
 
 def service_days(events: ir.Table, window: Window) -> ir.Table:
@@ -157,19 +117,3 @@ def services_from_days(days: ir.Table, k: int = 1) -> ir.Table:
     joined = joined.left_join(units, joined["service"] == units["units_service"])
     result = joined.mutate(units=joined["units"].fill_null(0)).drop("units_service")
     return result.select(*COLUMNS).order_by([ibis.desc("people"), ibis.desc("requests"), "service"])
-
-
-def whole_hour_zone(zone: str, first_year: int = 1990, last_year: int = 2060) -> bool:
-    """True when ``zone``'s UTC offset is a whole number of hours, sampled twice a month.
-
-    >>> whole_hour_zone("America/Toronto"), whole_hour_zone("Asia/Kolkata")
-    (True, False)
-    """
-    tz = ZoneInfo(zone)
-    for year in range(first_year, last_year + 1):
-        for month in range(1, 13):
-            for day in (1, 16):
-                offset = datetime(year, month, day, 12, tzinfo=tz).utcoffset()
-                if offset is None or offset.total_seconds() % 3600:
-                    return False
-    return True

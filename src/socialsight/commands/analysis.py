@@ -276,6 +276,37 @@ def units(data: DataOption = None, json_out: JsonOption = False) -> None:
     )  # fmt: skip
 
 
+@app.command()
+def summarise(data: DataOption = None, json_out: JsonOption = False) -> None:
+    """Bring the per-day summaries up to date with the ingested events.
+
+    dependencies, outages and services answer from these summaries. Any question builds
+    them when they are stale, so this is optional: run it after an ingest (in the same cron
+    job) so that the first question asked afterwards is quick. Only the local days that new
+    batches touched are recomputed.
+
+    Example: socialsight ingest /var/log/squid/access.log && socialsight summarise
+    """
+    from socialsight.analytics.summaries import refresh_summaries
+
+    insights = _insights(data)
+    stats = refresh_summaries(insights.store, insights.settings)
+    if json_out:
+        print_json(
+            {
+                "new_batches": stats.new_batches,
+                "days_recomputed": stats.days_recomputed,
+                "rebuilt": stats.rebuilt,
+                "seconds": round(stats.seconds, 3),
+            }
+        )
+        return
+    stdout().print(
+        f"{stats.new_batches} new batches, {stats.days_recomputed} days recomputed"
+        f" in {stats.seconds:.1f} s"
+    )
+
+
 @register_app.command("import")
 def register_import(
     file: Annotated[Path, typer.Argument(help="CSV: unit,service,purpose,owner,fallback,"

@@ -1,4 +1,4 @@
-"""The embedded DuckDB database: catalog, ingest ledger, rejects and the list of rollup parts.
+"""The embedded DuckDB database: catalog, ingest ledger and rejects.
 
 Connections are short-lived (open, do one thing, close) so that a reader such as the dashboard
 and a running ingest rarely meet; when they do, the open is retried for a while. DuckDB runs in
@@ -55,9 +55,6 @@ CREATE TABLE IF NOT EXISTS reject_samples (
 CREATE TABLE IF NOT EXISTS parser_states (
     file_id TEXT PRIMARY KEY,
     state TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS rollup_parts (
-    batch_id TEXT NOT NULL, kind TEXT NOT NULL, part TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS catalog_services (
     id TEXT PRIMARY KEY, name TEXT NOT NULL, category TEXT NOT NULL, owner TEXT,

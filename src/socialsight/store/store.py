@@ -2,14 +2,14 @@
 
 Layout under the store directory::
 
-    socialsight.duckdb                       ledger, rejects, rollup part list, catalog snapshot
+    socialsight.duckdb                       ledger, rejects, catalog snapshot
     events/day=YYYY-MM-DD/<batch>-<n>.parquet  events (EVENT_SCHEMA), partitioned by UTC day
-    rollups/hourly/<batch>.parquet             hourly rollup of each batch (ROLLUP_SCHEMA)
+    summaries/                                 per-day summaries (analytics/summaries.py)
     ingest.lock                              held by the one ingest that may run at a time
 
 Durability: a batch writes its Parquet parts first (each through a temporary name and an
 atomic rename), then commits one DuckDB transaction that records the parts, the file's new
-offset, its rejects and its rollup part. Readers only ever read parts listed by committed batches,
+offset and its rejects. Readers only ever read parts listed by committed batches,
 so a batch that has not committed is invisible; the next ingest deletes its leftover parts.
 A crash at any moment therefore loses nothing committed and duplicates nothing on rerun.
 """
@@ -39,7 +39,6 @@ from socialsight.store import database
 
 DB_NAME = "socialsight.duckdb"
 EVENTS_DIR = "events"
-ROLLUPS_DIR = "rollups"
 LOCK_NAME = "ingest.lock"
 # Rejected line numbers kept per file, batch and reason for inspection; the rest are counted.
 REJECT_SAMPLES = 20
@@ -81,54 +80,17 @@ PARQUET_OPTIONS: dict[str, Any] = {
 _STORED_SCHEMA = {b"ARROW:schema": base64.b64encode(EVENT_SCHEMA.serialize().to_pybytes())}
 """How event parts are written (see docs/store.md)."""
 
-# Methods that send something (a post, an upload, a message) rather than read.
-WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
-ROLLUP_KEYS = (
-    "hour",
-    "service.id",
-    "service.category",
-    "organization.unit",
-    "person.pseudonym",
-)
-_MEASURES = (
-    "requests",
-    "failures",
-    "blocked",
-    "write_requests",
-    "bytes_up",
-    "bytes_down",
-    "first_seen",
-    "last_seen",
-)
-ROLLUP_SCHEMA = pa.schema(
-    [
-        pa.field("hour", EVENT_SCHEMA.field("@timestamp").type, nullable=False),
-        *(EVENT_SCHEMA.field(name) for name in ROLLUP_KEYS[1:]),
-        *(pa.field(name, pa.int64(), nullable=False) for name in _MEASURES[:4]),
-        pa.field("bytes_up", pa.int64()),
-        pa.field("bytes_down", pa.int64()),
-        pa.field("first_seen", EVENT_SCHEMA.field("@timestamp").type, nullable=False),
-        pa.field("last_seen", EVENT_SCHEMA.field("@timestamp").type, nullable=False),
-    ]
-)
-"""One row per UTC hour, service, unit and person: what ``rollups/hourly`` parts hold.
-
-A key may appear in several rows (one per chunk of a batch that saw it): readers add them up
-(``sum`` of the counts, ``min`` of first_seen, ``max`` of last_seen), as every query that
-groups them does anyway."""
-
 
 @dataclass(frozen=True)
 class PreparedEvents:
-    """Events of one chunk, split by UTC day, with their hourly rollup (see :func:`prepare`)."""
+    """Events of one chunk, split by UTC day (see :func:`prepare`)."""
 
     days: list[tuple[str, pa.Table]]
-    rollup: pa.Table
 
 
 def prepare(events: pa.Table) -> PreparedEvents:
-    """Split events (EVENT_SCHEMA, string columns plain or dictionary-encoded) by UTC day
-    and roll them up by hour; the day parts come out in :data:`EVENT_WRITE_SCHEMA`.
+    """Split events (EVENT_SCHEMA, string columns plain or dictionary-encoded) by UTC day;
+    the day parts come out in :data:`EVENT_WRITE_SCHEMA`.
 
     Pure Arrow work with no I/O, so that worker threads can run it for many chunks at once
     while one writer appends the results in order.
@@ -139,12 +101,12 @@ def prepare(events: pa.Table) -> PreparedEvents:
     ...        "organization.unit": "Legal", "event.outcome": "allowed",
     ...        "log.file.id": "f", "log.format": "squid", "log.line": 1}
     >>> prepared = prepare(pa.Table.from_pylist([row], schema=EVENT_SCHEMA))
-    >>> [day for day, _ in prepared.days], prepared.rollup["requests"].to_pylist()
-    (['2026-03-02'], [1])
+    >>> [(day, part.num_rows) for day, part in prepared.days]
+    [('2026-03-02', 1)]
     """
     events = events.cast(EVENT_WRITE_SCHEMA).combine_chunks()
     if events.num_rows == 0:
-        return PreparedEvents([], rollup(events))
+        return PreparedEvents([])
     ts = events["@timestamp"]
     days = _floor(ts, _DAY_US)
     distinct = pc.unique(days)
@@ -161,7 +123,7 @@ def prepare(events: pa.Table) -> PreparedEvents:
                 parts.append((str(name), events.slice(first, len(rows))))
             else:
                 parts.append((str(name), events.take(rows)))
-    return PreparedEvents(parts, rollup(events))
+    return PreparedEvents(parts)
 
 
 _HOUR_US = 3_600_000_000
@@ -178,52 +140,6 @@ def _floor(ts: pa.Array | pa.ChunkedArray, unit_us: int) -> pa.Array:
     if (pc.min(micros).as_py() or 0) < 0:
         return pc.floor_temporal(ts, unit_us // _HOUR_US, "hour")
     return pc.multiply(pc.divide(micros, unit_us), unit_us).cast(ts.type)
-
-
-def rollup(events: pa.Table) -> pa.Table:
-    """Hourly rollup of events: one row per UTC hour, service, unit and person.
-
-    Columns: :data:`ROLLUP_KEYS`, then requests, failures, blocked, write_requests (POST, PUT,
-    PATCH, DELETE), bytes_up, bytes_down (null when no event logged them), first_seen and
-    last_seen (:data:`ROLLUP_SCHEMA`).
-    """
-    ts = events["@timestamp"]
-    outcome = events["event.outcome"]
-    write = pc.is_in(events["http.request.method"], value_set=pa.array(WRITE_METHODS))
-    table = pa.table(
-        {
-            "hour": _floor(ts, _HOUR_US),
-            **{key: events[key] for key in ROLLUP_KEYS[1:]},
-            "failures": pc.equal(outcome, "failed").cast(pa.int64()),
-            "blocked": pc.equal(outcome, "blocked").cast(pa.int64()),
-            "write_requests": write.fill_null(False).cast(pa.int64()),
-            "bytes_up": events["http.request.bytes"],
-            "bytes_down": events["http.response.bytes"],
-            "ts": ts,
-        }
-    )
-    grouped = table.group_by(list(ROLLUP_KEYS), use_threads=False).aggregate(
-        [
-            ([], "count_all"),
-            ("failures", "sum"),
-            ("blocked", "sum"),
-            ("write_requests", "sum"),
-            ("bytes_up", "sum"),
-            ("bytes_down", "sum"),
-            ("ts", "min"),
-            ("ts", "max"),
-        ]
-    )
-    return _rollup_columns(grouped)
-
-
-def _rollup_columns(grouped: pa.Table) -> pa.Table:
-    """Keys, then the measures in :data:`_MEASURES` order (aggregates come out first)."""
-    measures = [name for name in grouped.column_names if name not in ROLLUP_KEYS]
-    return pa.Table.from_arrays(
-        [grouped[key] for key in ROLLUP_KEYS] + [grouped[name] for name in measures],
-        names=[*ROLLUP_KEYS, *_MEASURES],
-    ).cast(ROLLUP_SCHEMA)
 
 
 @dataclass(frozen=True)
@@ -264,7 +180,6 @@ class Store:
         self.root = root
         self.db_path = root / DB_NAME
         self.events_dir = root / EVENTS_DIR
-        self.rollups_dir = root / ROLLUPS_DIR
         self._held = threading.local()
 
     @contextmanager
@@ -302,7 +217,6 @@ class Store:
         """Create (or reopen) the store at ``root``."""
         root.mkdir(parents=True, exist_ok=True)
         (root / EVENTS_DIR).mkdir(exist_ok=True)
-        (root / ROLLUPS_DIR).mkdir(exist_ok=True)
         database.create(root / DB_NAME)
         return cls(root)
 
@@ -325,7 +239,7 @@ class Store:
                     "another ingest is running on this store; try later"
                 ) from None
             with self.burst():
-                # Tables added since the store was created (rollup_parts, ...): IF NOT EXISTS.
+                # Tables added since the store was created (parser_states, ...): IF NOT EXISTS.
                 with self._connect() as con:
                     database.create_tables(con)
                 self.recover()
@@ -339,11 +253,10 @@ class Store:
         Call only while holding :meth:`writer_lock`, otherwise a running ingest's uncommitted
         parts would be removed under it.
         """
-        found = [*self.events_dir.rglob("*"), *self.rollups_dir.rglob("*")]
+        found = list(self.events_dir.rglob("*"))
         if not found:
             return 0
         committed = set(self.committed_parts_relative())
-        committed.update(p.relative_to(self.root).as_posix() for p in self.rollup_parts())
         removed = 0
         for path in found:
             if not path.is_file():
@@ -415,31 +328,6 @@ class Store:
         with self._connect(read_only=True) as con:
             rows = con.execute("SELECT unnest(parts) FROM batches ORDER BY 1").fetchall()
         return [row[0] for row in rows]
-
-    def rollup_parts(self, kind: str = "hourly") -> list[Path]:
-        """Absolute paths of the committed rollup parts of ``kind`` (:data:`ROLLUP_SCHEMA`)."""
-        if not self.db_path.exists():
-            return []
-        with self._connect(read_only=True) as con:
-            if not _has_table(con, "rollup_parts"):
-                return []  # a store from before rollup parts; the next ingest adds the table
-            rows = con.execute(
-                "SELECT part FROM rollup_parts WHERE kind = ? ORDER BY part", [kind]
-            ).fetchall()
-        return [self.root / row[0] for row in rows]
-
-    def rollups_complete(self, kind: str = "hourly") -> bool:
-        """True when every committed event is counted in a committed rollup part (a store
-        ingested before rollups existed is not; analytics then read the events)."""
-        with self._connect(read_only=True) as con:
-            if not _has_table(con, "rollup_parts"):
-                return False
-            row = con.execute(
-                "SELECT count(*) FROM batches b WHERE b.records > 0 AND NOT EXISTS"
-                " (SELECT 1 FROM rollup_parts r WHERE r.batch_id = b.batch_id AND r.kind = ?)",
-                [kind],
-            ).fetchone()
-        return row is not None and row[0] == 0
 
     def committed_parts(self) -> list[Path]:
         """Absolute paths of every committed Parquet part: the events a reader may see."""
@@ -578,23 +466,18 @@ class BatchWriter:
         self.batch_id = uuid.uuid4().hex[:16]
         self._writers: dict[str, tuple[pq.ParquetWriter, Path, Path]] = {}
         self._rejects: list[pa.Table] = []
-        self._rollup: tuple[pq.ParquetWriter, Path, Path] | None = None
         self.records = 0
 
     def write(self, events: pa.Table) -> None:
-        """Append events (EVENT_SCHEMA), partitioned by their UTC day, and their rollups."""
+        """Append events (EVENT_SCHEMA), partitioned by their UTC day."""
         self.write_prepared(prepare(events))
 
     def write_prepared(self, prepared: PreparedEvents) -> None:
-        """Append events already split by day and rolled up by :func:`prepare` (which worker
-        threads run in parallel; the writes happen in order, so output is deterministic)."""
+        """Append events already split by day by :func:`prepare` (which worker threads run
+        in parallel; the writes happen in order, so output is deterministic)."""
         for day, part in prepared.days:
             self._writer(day).write_table(part)
             self.records += part.num_rows
-        if prepared.rollup.num_rows:
-            # Each chunk's partial rollup is appended as is: merging them here would cost
-            # more than readers adding up the few keys that straddle two chunks.
-            self._rollup_writer().write_table(prepared.rollup)
 
     def reject(self, rejects: pa.Table) -> None:
         """Note rejected lines (REJECT_SCHEMA) of this batch."""
@@ -612,25 +495,13 @@ class BatchWriter:
             self._writers[day] = (writer, temporary, final)
         return self._writers[day][0]
 
-    def _rollup_writer(self) -> pq.ParquetWriter:
-        if self._rollup is None:
-            directory = self.store.rollups_dir / "hourly"
-            directory.mkdir(parents=True, exist_ok=True)
-            final = directory / f"{self.batch_id}.parquet"
-            temporary = directory / f".{self.batch_id}.parquet.tmp"
-            writer = pq.ParquetWriter(temporary, ROLLUP_SCHEMA, compression="zstd")
-            self._rollup = (writer, temporary, final)
-        return self._rollup[0]
-
     def abort(self) -> None:
         """Close and delete whatever this batch wrote."""
-        rollup = [self._rollup] if self._rollup else []
-        for writer, temporary, final in [*self._writers.values(), *rollup]:
+        for writer, temporary, final in self._writers.values():
             writer.close()
             temporary.unlink(missing_ok=True)
             final.unlink(missing_ok=True)
         self._writers.clear()
-        self._rollup = None
 
     def commit(
         self,
@@ -652,15 +523,6 @@ class BatchWriter:
             os.replace(temporary, final)
             parts.append(final.relative_to(self.store.root).as_posix())
         self._writers.clear()
-        rollup_part = None
-        if self._rollup is not None:
-            writer, temporary, final = self._rollup
-            writer.close()
-            with open(temporary, "rb") as handle:
-                os.fsync(handle.fileno())
-            os.replace(temporary, final)
-            rollup_part = final.relative_to(self.store.root).as_posix()
-            self._rollup = None
         rejects = (
             pa.concat_tables(self._rejects)
             if self._rejects
@@ -713,11 +575,6 @@ class BatchWriter:
                         ' (PARTITION BY reason ORDER BY "log.line") AS n FROM batch_rejects)'
                         " WHERE n <= ?",
                         [self.file_id, self.batch_id, REJECT_SAMPLES],
-                    )
-                if rollup_part is not None:
-                    con.execute(
-                        "INSERT INTO rollup_parts VALUES (?, 'hourly', ?)",
-                        [self.batch_id, rollup_part],
                     )
                 con.execute("COMMIT")
             except BaseException:
