@@ -44,8 +44,8 @@ from socialsight.sources import (
 )
 from socialsight.store.store import (
     EVENT_WRITE_SCHEMA,
+    BatchWriter,
     FileEntry,
-    PreparedEvents,
     Store,
     prepare,
 )
@@ -85,11 +85,42 @@ class NoProgress:
 
 @dataclass(frozen=True)
 class _Processed:
-    """One chunk after parsing and conversion to events, ready to be written."""
+    """What is left of one chunk once its events are written: its rejects and its count."""
 
-    prepared: PreparedEvents
     rejects: pa.Table
     records: int
+
+
+class _BatchPlanner:
+    """Assigns chunks to batches as they are submitted, in file order: a batch closes with
+    the chunk that brings it to :data:`BATCH_LINES` lines (the same cut as reading in order).
+    Keeps the open batches, so that a failure aborts every one of them."""
+
+    def __init__(self, store: Store, file_id: str) -> None:
+        self._store = store
+        self._file_id = file_id
+        self.current = store.batch(file_id)
+        self._open = [self.current]
+        self._lines = 0
+
+    def plan(self, lines: int) -> tuple[BatchWriter, bool]:
+        """The batch of the next chunk (of ``lines`` lines) and whether it closes it."""
+        batch = self.current
+        self._lines += lines
+        closes = self._lines >= BATCH_LINES
+        if closes:
+            self.current = self._store.batch(self._file_id)
+            self._open.append(self.current)
+            self._lines = 0
+        return batch, closes
+
+    def committed(self, batch: BatchWriter) -> None:
+        self._open.remove(batch)
+
+    def abort(self) -> None:
+        for batch in self._open:
+            batch.abort()
+        self._open.clear()
 
 
 @dataclass
@@ -312,12 +343,11 @@ class Ingestor:
         state = ReadState()
         offset, line = entry.byte_offset, entry.lines
         new_fp = (fingerprint(head), len(head)) if len(head) > entry.fingerprint_len else None
-        batch = self.store.batch(entry.file_id)
-        batch_from, batch_line_from, batch_lines = offset, line, 0
         chunks = read_chunks(path, compression, offset, line + 1, state)
+        planner = _BatchPlanner(self.store, entry.file_id)
+        batch_from, batch_line_from, batch_lines = offset, line, 0
         try:
-            for chunk, done in self._processed(chunks, parser, entry):
-                batch.write_prepared(done.prepared)
+            for chunk, done, batch, closes in self._processed(chunks, parser, entry, planner):
                 batch.reject(done.rejects)
                 count = chunk.line_count
                 report.lines += count
@@ -329,21 +359,23 @@ class Ingestor:
                 batch_lines += count
                 plain = chunk.offset_to - chunk.offset_from if compression == "none" else 0
                 self.progress.advance(plain, count)
-                if batch_lines >= BATCH_LINES:
+                if closes:
                     batch.commit(
                         self.catalog.version, batch_from, offset, batch_line_from, line, new_fp,
                         parser.state(),
                     )  # fmt: skip
-                    batch = self.store.batch(entry.file_id)
+                    planner.committed(batch)
                     batch_from, batch_line_from, batch_lines = offset, line, 0
                     new_fp = None
             if batch_lines or new_fp:
+                batch = planner.current
                 batch.commit(
                     self.catalog.version, batch_from, offset, batch_line_from, line, new_fp,
                     parser.state(),
                 )  # fmt: skip
+                planner.committed(batch)
         except BaseException:
-            batch.abort()
+            planner.abort()
             raise
         if compression != "none":
             self.progress.advance(_size(path), 0)
@@ -358,16 +390,19 @@ class Ingestor:
         return report
 
     def _processed(
-        self, chunks: Iterator[Chunk], parser: LogFormat, entry: FileEntry
-    ) -> Iterator[tuple[Chunk, _Processed]]:
-        """Each chunk with its processing, in file order; chunks are processed in parallel
-        by worker threads when the format allows it.
+        self, chunks: Iterator[Chunk], parser: LogFormat, entry: FileEntry, planner: _BatchPlanner
+    ) -> Iterator[tuple[Chunk, _Processed, BatchWriter, bool]]:
+        """Each chunk processed and written, in file order, with its batch and whether it
+        closes that batch; chunks are processed in parallel when the format allows it.
 
-        At most ``2 * workers`` chunks are in flight and :data:`READ_AHEAD` more are read,
-        so memory stays flat whatever the file size. Each chunk's result depends on that chunk
-        alone and results are consumed in order, so the output is the same whatever the number
-        of workers. A reader thread reads and cuts the chunks, so that the caller's thread is
-        free to write the results (the Parquet encoding is the largest serial step).
+        Chunk ``i`` goes to lane ``i % workers``: one thread per lane parses it, classifies,
+        pseudonymises, splits it by day and appends it to the lane's own Parquet part of the
+        chunk's batch (``<batch>-<lane>.parquet``), so the Parquet encoding runs in parallel
+        too and each part's content does not depend on thread timing. The batch of a chunk is
+        planned when it is submitted (line counts are known once read); a batch is committed
+        by the caller after its last chunk is consumed, when every lane is done with it.
+        At most ``2 * workers`` chunks are in flight and :data:`READ_AHEAD` more are read, so
+        memory stays flat whatever the file size.
         """
         first = next(chunks, None)
         if first is None:
@@ -377,31 +412,42 @@ class Ingestor:
         workers = self.workers
         if workers <= 1 or not getattr(parser, "chunk_independent", False):
             for chunk in chunks:
-                yield chunk, self._process(chunk, parser, entry)
+                batch, closes = planner.plan(chunk.line_count)
+                yield chunk, self._process(chunk, parser, entry, batch, 0), batch, closes
             return
         # Built before the threads start, so that they never race to build it.
         self.matcher.lookup("example.org")
-        pending: deque[tuple[Chunk, Future[_Processed]]] = deque()
-        with ThreadPoolExecutor(workers, thread_name_prefix="ingest") as pool:
-            try:
-                for chunk in _read_ahead(chunks):
-                    pending.append((chunk, pool.submit(self._process, chunk, parser, entry)))
-                    if len(pending) >= 2 * workers:
-                        ready, future = pending.popleft()
-                        yield ready, future.result()
-                while pending:
-                    ready, future = pending.popleft()
-                    yield ready, future.result()
-            finally:
-                for _, future in pending:
-                    future.cancel()
+        lanes = [
+            ThreadPoolExecutor(1, thread_name_prefix=f"ingest-{lane}") for lane in range(workers)
+        ]
+        pending: deque[tuple[Chunk, Future[_Processed], BatchWriter, bool]] = deque()
+        try:
+            for number, chunk in enumerate(_read_ahead(chunks)):
+                lane = number % workers
+                batch, closes = planner.plan(chunk.line_count)
+                future = lanes[lane].submit(self._process, chunk, parser, entry, batch, lane)
+                pending.append((chunk, future, batch, closes))
+                if len(pending) >= 2 * workers:
+                    ready, done, owner, last = pending.popleft()
+                    yield ready, done.result(), owner, last
+            while pending:
+                ready, done, owner, last = pending.popleft()
+                yield ready, done.result(), owner, last
+        finally:
+            for _, future, _, _ in pending:
+                future.cancel()
+            for executor in lanes:
+                executor.shutdown(wait=True)
 
-    def _process(self, chunk: Chunk, parser: LogFormat, entry: FileEntry) -> _Processed:
-        """Parse, classify, pseudonymise, split by day and roll up one chunk (thread-safe:
-        pure Arrow work plus caches whose races are harmless)."""
+    def _process(
+        self, chunk: Chunk, parser: LogFormat, entry: FileEntry, batch: BatchWriter, lane: int
+    ) -> _Processed:
+        """Parse, classify, pseudonymise, split by day and write one chunk (thread-safe: pure
+        Arrow work, caches whose races are harmless, and the lane's own Parquet writers)."""
         _, result = parser.parse_bytes(chunk.body, chunk.first_line)
         events = self._to_events(result.records, entry)
-        return _Processed(prepare(events), result.rejects, events.num_rows)
+        batch.write_prepared(prepare(events), lane)
+        return _Processed(result.rejects, events.num_rows)
 
     def _to_events(self, records: pa.Table, entry: FileEntry) -> pa.Table:
         """Records (raw identities) -> events (pseudonyms, unit, service).

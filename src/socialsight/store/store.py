@@ -464,36 +464,45 @@ class BatchWriter:
         self.store = store
         self.file_id = file_id
         self.batch_id = uuid.uuid4().hex[:16]
-        self._writers: dict[str, tuple[pq.ParquetWriter, Path, Path]] = {}
+        self._writers: dict[tuple[str, int], tuple[pq.ParquetWriter, Path, Path]] = {}
         self._rejects: list[pa.Table] = []
         self.records = 0
+        # Lanes (ingest's worker threads) append to their own writers at the same time.
+        self._lock = threading.Lock()
 
     def write(self, events: pa.Table) -> None:
         """Append events (EVENT_SCHEMA), partitioned by their UTC day."""
         self.write_prepared(prepare(events))
 
-    def write_prepared(self, prepared: PreparedEvents) -> None:
-        """Append events already split by day by :func:`prepare` (which worker threads run
-        in parallel; the writes happen in order, so output is deterministic)."""
+    def write_prepared(self, prepared: PreparedEvents, lane: int = 0) -> None:
+        """Append events already split by day by :func:`prepare` to the parts of ``lane``.
+
+        Thread-safe across lanes: each lane has its own part per day
+        (``<batch>-<lane>.parquet``), so that several threads encode at once; one lane must
+        be fed by one thread, in order, for its parts to be deterministic.
+        """
         for day, part in prepared.days:
-            self._writer(day).write_table(part)
-            self.records += part.num_rows
+            self._writer(day, lane).write_table(part)
+            with self._lock:
+                self.records += part.num_rows
 
     def reject(self, rejects: pa.Table) -> None:
         """Note rejected lines (REJECT_SCHEMA) of this batch."""
         if rejects.num_rows:
             self._rejects.append(rejects)
 
-    def _writer(self, day: str) -> pq.ParquetWriter:
-        if day not in self._writers:
-            directory = self.store.events_dir / f"day={day}"
-            directory.mkdir(parents=True, exist_ok=True)
-            final = directory / f"{self.batch_id}-0.parquet"
-            temporary = directory / f".{self.batch_id}-0.parquet.tmp"
-            writer = pq.ParquetWriter(temporary, EVENT_WRITE_SCHEMA, **PARQUET_OPTIONS)
-            writer.add_key_value_metadata(_STORED_SCHEMA)
-            self._writers[day] = (writer, temporary, final)
-        return self._writers[day][0]
+    def _writer(self, day: str, lane: int) -> pq.ParquetWriter:
+        with self._lock:
+            found = self._writers.get((day, lane))
+            if found is None:
+                directory = self.store.events_dir / f"day={day}"
+                directory.mkdir(parents=True, exist_ok=True)
+                final = directory / f"{self.batch_id}-{lane}.parquet"
+                temporary = directory / f".{self.batch_id}-{lane}.parquet.tmp"
+                writer = pq.ParquetWriter(temporary, EVENT_WRITE_SCHEMA, **PARQUET_OPTIONS)
+                writer.add_key_value_metadata(_STORED_SCHEMA)
+                found = self._writers[(day, lane)] = (writer, temporary, final)
+        return found[0]
 
     def abort(self) -> None:
         """Close and delete whatever this batch wrote."""
