@@ -532,6 +532,10 @@ def _dictionary(values: pa.Array | pa.ChunkedArray) -> pa.DictionaryArray:
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
     if pa.types.is_dictionary(values.type):
+        dictionary = values.dictionary
+        distinct = len(dictionary) == pc.count_distinct(dictionary, "all").as_py()
+        if distinct and dictionary.null_count == 0 and values.type.index_type == pa.int32():
+            return values  # the parser's own distinct dictionary: nothing to redo per row
         return _mapped(values, values.dictionary)
     encoded = pc.dictionary_encode(values.cast(pa.string()))
     return pa.DictionaryArray.from_arrays(encoded.indices.cast(pa.int32()), encoded.dictionary)
