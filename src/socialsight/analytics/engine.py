@@ -55,14 +55,20 @@ def part_utc_day(part: str) -> date | None:
 
 
 def events_between(
-    store: Store, start: datetime, end: datetime, con: Any | None = None
+    store: Store,
+    start: datetime,
+    end: datetime,
+    con: Any | None = None,
+    committed: list[str] | None = None,
 ) -> ir.Table:
     """Like :func:`events_table`, reading only the parts whose UTC day overlaps
     [``start``, ``end``] (a part whose day is unknown is always read): the events of a short
-    stretch of time without opening every part. Filter on ``@timestamp`` all the same."""
+    stretch of time without opening every part. Filter on ``@timestamp`` all the same.
+    ``committed`` is the store's committed parts when the caller has listed them already."""
     first, last = start.astimezone(UTC).date(), end.astimezone(UTC).date()
     parts = []
-    for part in store.committed_parts_relative():
+    listed = committed if committed is not None else store.committed_parts_relative()
+    for part in listed:
         day = part_utc_day(part)
         if day is None or first <= day <= last:
             parts.append(str(store.root / part))
