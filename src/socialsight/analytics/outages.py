@@ -18,7 +18,7 @@ is documented in ``docs/dependency.md``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -292,31 +292,56 @@ def severity(episode: Episode) -> str:
     return "failing" if share >= FAILING_SHARE else "degraded"
 
 
-def details(events: ir.Table, episode: Episode) -> ir.Table:
-    """Per unit for one episode: ``people_hit`` (people who met a failure), with the
-    episode's totals on every row: ``requests, failed, retries, people_all``."""
-    s = events.filter(
-        (events["service.id"] == episode.service)
-        & (events["@timestamp"] >= ibis.literal(episode.start))
-        & (events["@timestamp"] < ibis.literal(episode.end))
-        & (events["event.outcome"] != "blocked")
+def details_many(events: ir.Table, eps: Sequence[Episode]) -> dict[int, list[dict[str, Any]]]:
+    """Per unit for each episode: ``people_hit`` (people who met a failure), with the
+    episode's totals on every row (``requests, failed, retries, people_all``); episode index
+    in ``eps`` -> its rows, all in one query.
+
+    Episodes of one service never overlap (they are merged stretches), so each event belongs
+    to at most one episode; joining the events on (service, start <= time < end) gives each
+    episode exactly the rows :func:`details` filters for it.
+    """
+    if not eps:
+        return {}
+    spans = ibis.memtable(
+        pa.table(
+            {
+                "_ep": pa.array(range(len(eps)), pa.int64()),
+                "_service": pa.array([ep.service for ep in eps], pa.string()),
+                "_start": pa.array([ep.start for ep in eps], pa.timestamp("us", tz="UTC")),
+                "_end": pa.array([ep.end for ep in eps], pa.timestamp("us", tz="UTC")),
+            }
+        )
+    )
+    kept = events.filter(events["event.outcome"] != "blocked")
+    s = kept.join(
+        spans,
+        (kept["service.id"] == spans["_service"])
+        & (kept["@timestamp"] >= spans["_start"])
+        & (kept["@timestamp"] < spans["_end"]),
     )
     failed = _failed(s)
-    order = ibis.window(group_by=[s["person.pseudonym"], s["url.domain"]], order_by=s["@timestamp"])
+    order = ibis.window(
+        group_by=[s["_ep"], s["person.pseudonym"], s["url.domain"]], order_by=s["@timestamp"]
+    )
     previous_failed = failed.lag().over(order)
     pause = s["@timestamp"].delta(s["@timestamp"].lag().over(order), unit="millisecond")
     retry = previous_failed.fill_null(False) & (pause <= RETRY_SECONDS * 1000).fill_null(False)
     s = s.mutate(_failed=failed, _retry=retry.cast("int64"))
-    totals = s.aggregate(
+    totals = s.group_by("_ep").aggregate(
         requests=s.count(),
         failed=s["_failed"].cast("int64").sum(),
         retries=s["_retry"].sum(),
         people_all=s["person.pseudonym"].nunique(where=s["_failed"]),
     )
-    per_unit = s.group_by(unit=s["organization.unit"]).aggregate(
+    per_unit = s.group_by("_ep", unit=s["organization.unit"]).aggregate(
         people_hit=s["person.pseudonym"].nunique(where=s["_failed"])
     )
-    return per_unit.cross_join(totals)
+    rows = per_unit.join(totals, "_ep").to_pyarrow().to_pylist()
+    out: dict[int, list[dict[str, Any]]] = {}
+    for row in rows:
+        out.setdefault(int(row.pop("_ep")), []).append(row)
+    return out
 
 
 def outages(
@@ -363,9 +388,17 @@ def outages(
     rows = expr.to_pyarrow().to_pylist()
     out: list[dict[str, Any]] = []
     suppressed = 0
-    for ep in episodes(rows, settings, first, last):
-        stretch = events(ep.start, ep.end) if callable(events) else events
-        per_unit = details(stretch, ep).to_pyarrow().to_pylist() if ep.errors else []
+    found_episodes = list(episodes(rows, settings, first, last))
+    # The details of every episode with errors in one query over the stretch they span.
+    with_errors = [ep for ep in found_episodes if ep.errors]
+    by_episode: dict[int, list[dict[str, Any]]] = {}
+    if with_errors:
+        start, end = min(ep.start for ep in with_errors), max(ep.end for ep in with_errors)
+        stretch = events(start, end) if callable(events) else events
+        by_episode = details_many(stretch, with_errors)
+    index = {id(ep): i for i, ep in enumerate(with_errors)}
+    for ep in found_episodes:
+        per_unit = by_episode.get(index[id(ep)], []) if ep.errors else []
         totals = per_unit[0] if per_unit else {}
         if totals:
             ep.requests, ep.failed = int(totals["requests"]), int(totals["failed"])
