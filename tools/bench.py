@@ -172,7 +172,13 @@ def ensure_goaccess() -> str:
 def fresh_data(parent: Path) -> Path:
     data = Path(tempfile.mkdtemp(prefix="sight-", dir=parent))
     shutil.rmtree(data)
-    subprocess.run([SOCIALSIGHT, "init", "--data", str(data)], check=True, capture_output=True)
+    # The simulated organisation lives in the simulator's default zone: analytics in any other
+    # zone would see its days shifted by the daylight-saving change (false volume outages).
+    from socialsight.simulate import SimulationConfig
+
+    zone = SimulationConfig().timezone
+    subprocess.run([SOCIALSIGHT, "init", "--data", str(data), "--timezone", zone], check=True,
+                   capture_output=True)  # fmt: skip
     return data
 
 
