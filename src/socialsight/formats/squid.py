@@ -289,13 +289,7 @@ class SquidNative(LogFormat):
             is_record = None
             rejected_line_no = pa.array([], pa.int64())
 
-        rejects = pa.Table.from_arrays(
-            [pa.concat_arrays([short_line_no, rejected_line_no]),
-             pa.concat_arrays([short_reason, reason])],
-            schema=REJECT_SCHEMA,
-        )  # fmt: skip
-        if len(short_line_no) and len(rejected_line_no):
-            rejects = rejects.sort_by("log.line")
+        rejects = _rejects(short_line_no, short_reason, rejected_line_no, reason)
         rows = {
             "time": time,
             "elapsed": part["elapsed"],
@@ -365,6 +359,20 @@ HIER_DIRECT/www.google.com -']
         """
         rendered: list[str] = _render(records).to_pylist()
         return rendered
+
+
+def _rejects(
+    short_line_no: pa.Array, short_reason: pa.Array, line_no: pa.Array, reason: pa.Array
+) -> pa.Table:
+    """The REJECT_SCHEMA table of the short lines and the lines that failed a check, in line
+    order (each part is in order already: sorted only when both have rows)."""
+    rejects = pa.Table.from_arrays(
+        [pa.concat_arrays([short_line_no, line_no]), pa.concat_arrays([short_reason, reason])],
+        schema=REJECT_SCHEMA,
+    )
+    if len(short_line_no) and len(line_no):
+        rejects = rejects.sort_by("log.line")
+    return rejects
 
 
 def _no_match(values: pa.Array, pattern: str) -> pa.Array:
@@ -785,13 +793,7 @@ def _parse_scanned(scanned: _Scanned) -> ParseResult:
         reason = pa.array([], pa.string())
         rejected_line_no = pa.array([], pa.int64())
 
-    rejects = pa.Table.from_arrays(
-        [pa.concat_arrays([short_line_no, rejected_line_no]),
-         pa.concat_arrays([short_reason, reason])],
-        schema=REJECT_SCHEMA,
-    )  # fmt: skip
-    if n_short and len(rejected_line_no):
-        rejects = rejects.sort_by("log.line")
+    rejects = _rejects(short_line_no, short_reason, rejected_line_no, reason)
 
     by_code = _outcome_of_codes(code.values)
     columns = {
