@@ -12,8 +12,9 @@ What it does (issue #6):
    threads share it).
 3. On the smallest file: re-ingesting the unchanged file, and ingesting after 1 % more lines
    were appended (cost should follow the new bytes).
-4. The analytics of the largest store (services, dependencies, outages through
-   :class:`socialsight.insights.Insights`), median of ``--analytics-runs`` (1 by default).
+4. The analytics of the largest store: the time to build its per-day summaries, then
+   services, dependencies and outages through :class:`socialsight.insights.Insights` from the
+   summaries and from the raw events, median of ``--analytics-runs`` (1 by default).
 5. Per-format parse throughput from ``tools/bench_formats.py`` when it exists.
 
 It prints a table and writes the same figures to ``bench/results.json``. The machine is

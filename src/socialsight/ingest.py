@@ -514,9 +514,6 @@ class Ingestor:
         return pa.table(columns).cast(EVENT_WRITE_SCHEMA)
 
 
-_DICTIONARY = pa.dictionary(pa.int32(), pa.string())
-
-
 def _plain(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     """A string column as a plain (not dictionary-encoded) string array."""
     if isinstance(values, pa.ChunkedArray):
