@@ -206,13 +206,6 @@ def _db_path(store: Store) -> Path:
     return store.root / SUMMARIES_DIR / DB_NAME
 
 
-def _committed_batches(store: Store) -> list[tuple[str, list[str]]]:
-    """(batch id, parts) of every committed batch of the store's ledger."""
-    with database.connect(store.db_path, read_only=True) as con:
-        rows = con.execute("SELECT batch_id, parts FROM batches ORDER BY 1").fetchall()
-    return [(str(batch), list(parts)) for batch, parts in rows]
-
-
 def _covered(store: Store, key: str) -> set[str] | None:
     """The batches the summaries of ``key`` cover; None before any summary was built."""
     path = _db_path(store)
@@ -229,9 +222,7 @@ def _stale(store: Store, key: str) -> tuple[int, int] | None:
     covered = _covered(store, key)
     if covered is None:
         return None
-    with database.connect(store.db_path, read_only=True) as con:
-        rows = con.execute("SELECT batch_id FROM batches").fetchall()
-    committed = {str(row[0]) for row in rows}
+    committed = {batch for batch, _ in store.committed_batches()}
     return len(committed - covered), len(covered - committed)
 
 
@@ -274,7 +265,7 @@ def refresh_summaries(store: Store, settings: Settings) -> RefreshStats:
 
 
 def _refresh_locked(store: Store, settings: Settings, key: str) -> tuple[int, int, bool]:
-    committed = _committed_batches(store)
+    committed = store.committed_batches()
     with database.connect(_db_path(store), read_only=True) as con:
         covered = {
             str(row[0])

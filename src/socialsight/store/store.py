@@ -77,8 +77,8 @@ PARQUET_OPTIONS: dict[str, Any] = {
     # (_STORED_SCHEMA), so that it reads back with plain strings and the field descriptions.
     "store_schema": False,
 }
-_STORED_SCHEMA = {b"ARROW:schema": base64.b64encode(EVENT_SCHEMA.serialize().to_pybytes())}
 """How event parts are written (see docs/store.md)."""
+_STORED_SCHEMA = {b"ARROW:schema": base64.b64encode(EVENT_SCHEMA.serialize().to_pybytes())}
 
 
 @dataclass(frozen=True)
@@ -92,8 +92,7 @@ def prepare(events: pa.Table) -> PreparedEvents:
     """Split events (EVENT_SCHEMA, string columns plain or dictionary-encoded) by UTC day;
     the day parts come out in :data:`EVENT_WRITE_SCHEMA`.
 
-    Pure Arrow work with no I/O, so that worker threads can run it for many chunks at once
-    while one writer appends the results in order.
+    Pure Arrow work with no I/O, so that worker threads can run it for many chunks at once.
 
     >>> import datetime as dt
     >>> from socialsight.schema import EVENT_SCHEMA
@@ -328,6 +327,14 @@ class Store:
         with self._connect(read_only=True) as con:
             rows = con.execute("SELECT unnest(parts) FROM batches ORDER BY 1").fetchall()
         return [row[0] for row in rows]
+
+    def committed_batches(self) -> list[tuple[str, list[str]]]:
+        """(batch id, its parts relative to the store root) of every committed batch, by id."""
+        if not self.db_path.exists():
+            return []
+        with self._connect(read_only=True) as con:
+            rows = con.execute("SELECT batch_id, parts FROM batches ORDER BY 1").fetchall()
+        return [(str(batch), list(parts)) for batch, parts in rows]
 
     def committed_parts(self) -> list[Path]:
         """Absolute paths of every committed Parquet part: the events a reader may see."""
