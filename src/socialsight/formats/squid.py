@@ -273,22 +273,7 @@ class SquidNative(LogFormat):
             (url["host_bad"], "bad-host"),
             (url["port_bad"], "bad-port"),
         ]
-        any_bad = checks[1][0]
-        for bad, _ in checks[2:]:
-            any_bad = pc.or_(any_bad, bad)
-        if pc.any(any_bad).as_py():
-            # Only the failing rows go through the priority chain.
-            bad_rows = pc.indices_nonzero(any_bad)
-            reason = pa.nulls(len(bad_rows), pa.string())
-            for bad, reason_code in reversed(checks):
-                reason = pc.if_else(bad.take(bad_rows), reason_code, reason)
-            is_record = pc.invert(any_bad)
-            rejected_line_no = line_no.take(bad_rows)
-        else:
-            reason = pa.array([], pa.string())
-            is_record = None
-            rejected_line_no = pa.array([], pa.int64())
-
+        reason, rejected_line_no, is_record = _failures(checks, line_no)
         rejects = _rejects(short_line_no, short_reason, rejected_line_no, reason)
         rows = {
             "time": time,
@@ -359,6 +344,26 @@ HIER_DIRECT/www.google.com -']
         """
         rendered: list[str] = _render(records).to_pylist()
         return rendered
+
+
+def _failures(
+    checks: Sequence[tuple[pa.Array | None, str]], line_no: pa.Array
+) -> tuple[pa.Array, pa.Array, pa.Array | None]:
+    """(reasons, line numbers) of the rows that fail a check, each named by the first failing
+    check in priority order, and the mask of the rows kept (None when every row passes). A
+    check given as None fails no row; the first check implies the second, so it does not
+    add rows of its own. Only the failing rows go through the priority chain."""
+    any_bad = None
+    for bad, _ in checks[1:]:
+        any_bad = _or(any_bad, bad)
+    if any_bad is None or not pc.any(any_bad).as_py():
+        return pa.array([], pa.string()), pa.array([], pa.int64()), None
+    bad_rows = pc.indices_nonzero(any_bad)
+    reason = pa.nulls(len(bad_rows), pa.string())
+    for bad, reason_code in reversed(checks):
+        if bad is not None:
+            reason = pc.if_else(bad.take(bad_rows), reason_code, reason)
+    return reason, line_no.take(bad_rows), pc.invert(any_bad)
 
 
 def _rejects(
@@ -771,27 +776,14 @@ def _parse_scanned(scanned: _Scanned) -> ParseResult:
         (host_bad, "bad-host"),
         (port_bad, "bad-port"),
     ]
-    any_bad = None
-    for bad, _ in checks[1:]:
-        any_bad = _or(any_bad, bad)
-    if any_bad is not None and pc.any(any_bad).as_py():
-        # Only the failing rows go through the priority chain.
-        bad_rows = pc.indices_nonzero(any_bad)
-        reason = pa.nulls(len(bad_rows), pa.string())
-        for bad, reason_code in reversed(checks):
-            if bad is not None:
-                reason = pc.if_else(bad.take(bad_rows), reason_code, reason)
-        rejected_line_no = line_no.take(bad_rows)
-        keep = pc.invert(any_bad)
+    reason, rejected_line_no, keep = _failures(checks, line_no)
+    if keep is not None:
         line_no, time, elapsed, size, url, domain, port = (
             a.filter(keep) for a in (line_no, time, elapsed, size, url, domain, port)
         )
         client, code, method, hier, user, mime = (
             d.filter(keep) for d in (client, code, method, hier, user, mime)
         )
-    else:
-        reason = pa.array([], pa.string())
-        rejected_line_no = pa.array([], pa.int64())
 
     rejects = _rejects(short_line_no, short_reason, rejected_line_no, reason)
 
