@@ -285,3 +285,32 @@ def test_keep_urls_keeps_the_url_but_never_credentials(data_dir: Path, tmp_path:
     Ingestor(data_dir).run([log])
     urls = _store(data_dir).read_events(columns=["url.original"])["url.original"].to_pylist()
     assert urls == ["ftp://files.example.org/a.txt", "http://www.example.org/p?q=1"]
+
+
+def test_init_keeps_the_catalog_snapshot_so_an_ingest_need_not(data_dir: Path) -> None:
+    from socialsight.catalog.model import load_catalog
+
+    store = Store.open(data_dir / "store")
+    version = load_catalog().version
+    assert store.catalog_version() == version
+    with store.burst(), store._connect() as con:
+        row = con.execute("SELECT count(*) FROM catalog_services").fetchone()
+    assert row is not None and row[0] == len(load_catalog().services)
+
+
+def test_an_ingest_creates_the_tables_an_older_store_lacks(data_dir: Path, tmp_path: Path) -> None:
+    db = data_dir / "store" / "socialsight.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute("DROP TABLE parser_states")
+    con.execute("DROP TABLE reject_samples")
+    con.close()
+    log = small_org_log(tmp_path / "access.log")
+    log.write_text(log.read_text() + "garbage\n")
+    report = Ingestor(data_dir).run([log])
+    assert report.rejected == {"not-squid-access": 1}
+    con = duckdb.connect(str(db), read_only=True)
+    tables = {name for (name,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    samples = con.execute("SELECT reason, line FROM reject_samples").fetchall()
+    con.close()
+    assert {"parser_states", "reject_samples"} <= tables
+    assert samples == [("not-squid-access", 27)]

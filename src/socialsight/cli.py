@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -40,6 +40,10 @@ from socialsight.config import (
 )
 from socialsight.errors import SocialsightError
 from socialsight.privacy.keys import create_key
+
+if TYPE_CHECKING:
+    from socialsight.ingest import IngestReport
+    from socialsight.prefetch import Prefetch
 
 app = typer.Typer(
     name="socialsight",
@@ -177,7 +181,12 @@ def init(
         raise SocialsightError(f"cannot create {data_dir}: {exc.strerror}") from None
     config = write_default_config(data_dir, timezone, min_group_size)
     new_key = create_key(data_dir / KEY_NAME)
-    Store.create(data_dir / STORE_NAME)
+    store = Store.create(data_dir / STORE_NAME)
+    # The catalog snapshot too: written once here rather than by the first ingest.
+    from socialsight.catalog.model import load_catalog
+    from socialsight.ingest import sync_catalog
+
+    sync_catalog(store, load_catalog(load_settings(data_dir).catalog_overrides))
     stdout().print(f"Data directory ready: {data_dir}")
     stdout().print(f"  configuration  {config}")
     if new_key:
@@ -236,29 +245,15 @@ def ingest(
 
     Example: socialsight ingest export.csv --format generic --mapping export.toml
     """
-    from socialsight.ingest import Ingestor
-    from socialsight.privacy.directory import EMPTY_DIRECTORY, load_directory
+    from socialsight.prefetch import Prefetch
 
-    data_dir = resolve_data_dir(data)
-    require_initialised(data_dir)
-    units = load_directory(directory) if directory else EMPTY_DIRECTORY
-    show_bar = not json_out and stderr().is_terminal
-    bar = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        DownloadColumn(),
-        TextColumn("{task.fields[lines]:,} lines"),
-        TextColumn("{task.fields[rate]:,.0f} lines/s"),
-        TimeRemainingColumn(),
-        console=stderr(),
-        disable=not show_bar,
-        transient=True,
-    )
-    with bar:
-        options = {"mapping": str(mapping)} if mapping else None
-        report = Ingestor(data_dir, units, format, _RichProgress(bar), format_options=options).run(
-            paths
-        )
+    # Started before the heavy imports below: the file is read on the idle core meanwhile.
+    prefetch = Prefetch.start(paths, format)
+    try:
+        report = _ingest(paths, data, directory, format, mapping, json_out, prefetch)
+    finally:
+        if prefetch is not None:
+            prefetch.close()
     if json_out:
         print_json(
             {
@@ -318,6 +313,42 @@ def _insights(data: Path | None) -> Any:
     from socialsight.insights import Insights
 
     return Insights.open(data)
+
+
+def _ingest(
+    paths: list[str],
+    data: Path | None,
+    directory: Path | None,
+    format: str | None,
+    mapping: Path | None,
+    json_out: bool,
+    prefetch: Prefetch | None,
+) -> IngestReport:
+    """Run the ingest of the ``ingest`` command (its heavy imports happen here)."""
+    from socialsight.ingest import Ingestor
+    from socialsight.privacy.directory import EMPTY_DIRECTORY, load_directory
+
+    data_dir = resolve_data_dir(data)
+    require_initialised(data_dir)
+    units = load_directory(directory) if directory else EMPTY_DIRECTORY
+    show_bar = not json_out and stderr().is_terminal
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TextColumn("{task.fields[lines]:,} lines"),
+        TextColumn("{task.fields[rate]:,.0f} lines/s"),
+        TimeRemainingColumn(),
+        console=stderr(),
+        disable=not show_bar,
+        transient=True,
+    )
+    with bar:
+        options = {"mapping": str(mapping)} if mapping else None
+        ingestor = Ingestor(
+            data_dir, units, format, _RichProgress(bar), format_options=options, prefetch=prefetch
+        )
+        return ingestor.run(paths)
 
 
 @app.command()

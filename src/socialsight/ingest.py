@@ -9,6 +9,7 @@ and written in batches that commit atomically with the new offset.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import time
@@ -52,6 +53,7 @@ from socialsight.store.store import (
 
 if TYPE_CHECKING:
     from socialsight.catalog.matcher import Matcher
+    from socialsight.prefetch import Prefetch
 
 # Lines per committed batch: bounds what a crash can make us redo, and the memory in use.
 BATCH_LINES = 1_000_000
@@ -177,6 +179,7 @@ class Ingestor:
         settings: Settings | None = None,
         catalog: Catalog | None = None,
         format_options: dict[str, str] | None = None,
+        prefetch: Prefetch | None = None,
     ) -> None:
         self.settings = settings or load_settings(data_dir)
         self.store = Store.open(data_dir / STORE_NAME)
@@ -196,19 +199,34 @@ class Ingestor:
         self.progress = progress or NoProgress()
         self.workers = WORKERS
         self._pseudonyms = _PseudonymCache()
+        # The first file, read ahead while the program started (used only if it is what the
+        # ledger says to read).
+        self._prefetch = prefetch
 
     def run(self, inputs: Sequence[str | Path]) -> IngestReport:
         """Ingest every file named by ``inputs`` (paths, globs, directories)."""
         started = time.monotonic()
         paths = expand(inputs)
         report = IngestReport()
-        with self.store.writer_lock():
-            self.progress.start(sum(_size(p) for p in paths))
-            for path in paths:
-                self.progress.file(path)
-                report.files.append(self._ingest_file(path))
+        # Opening the database costs tens of milliseconds: taking the lock and the first
+        # file's ledger calls share one connection, closed before that file is read.
+        try:
+            with contextlib.ExitStack() as first_burst:
+                first_burst.enter_context(self.store.burst())
+                with self.store.writer_lock():
+                    self.progress.start(sum(_size(p) for p in paths))
+                    for path in paths:
+                        self.progress.file(path)
+                        report.files.append(self._ingest_file(path, first_burst))
+        finally:
+            self._drop_prefetch()
         report.seconds = time.monotonic() - started
         return report
+
+    def _drop_prefetch(self) -> None:
+        if self._prefetch is not None:
+            self._prefetch.close()
+            self._prefetch = None
 
     @cached_property
     def catalog(self) -> Catalog:
@@ -227,18 +245,17 @@ class Ingestor:
         if self._catalog_synced:
             return
         self._catalog_synced = True
-        services = [
-            (s.id, s.name, s.category, s.owner, s.leaning) for s in self.catalog.services.values()
-        ]
-        domains = sorted({(d, s.id) for s in self.catalog.services.values() for d in s.domains})
-        self.store.sync_catalog(self.catalog.version, services, domains)
+        sync_catalog(self.store, self.catalog)
 
     # -- one file ---------------------------------------------------------------------------
-    def _ingest_file(self, path: Path) -> FileReport:
-        # The ledger calls before the read share one database connection.
+    def _ingest_file(self, path: Path, first_burst: contextlib.ExitStack) -> FileReport:
+        # The ledger calls before the read share one database connection (the run's first
+        # burst for the first file), never held while the file is read.
         with self.store.burst():
             prepared = self._prepare_file(path, self.store.files())
+        first_burst.close()
         if isinstance(prepared, FileReport):
+            self._drop_prefetch()
             return prepared
         return self._read_file(path, *prepared)
 
@@ -340,14 +357,22 @@ class Ingestor:
         status: str,
     ) -> FileReport:
         report = FileReport(str(path), status, format=entry.format)
-        state = ReadState()
         offset, line = entry.byte_offset, entry.lines
         new_fp = (fingerprint(head), len(head)) if len(head) > entry.fingerprint_len else None
-        chunks = read_chunks(path, compression, offset, line + 1, state)
+        claimed = None
+        if self._prefetch is not None and self._prefetch.path == path:
+            claimed = self._prefetch.claim(path, head, entry.format, compression, offset)
+            self._prefetch = None
+        if claimed is not None:
+            chunks, state = claimed
+        else:
+            state = ReadState()
+            chunks = read_chunks(path, compression, offset, line + 1, state)
         planner = _BatchPlanner(self.store, entry.file_id)
         batch_from, batch_line_from, batch_lines = offset, line, 0
         try:
-            for chunk, done, batch, closes in self._processed(chunks, parser, entry, planner):
+            processed = self._processed(chunks, parser, entry, planner, claimed is None)
+            for chunk, done, batch, closes in processed:
                 batch.reject(done.rejects)
                 count = chunk.line_count
                 report.lines += count
@@ -390,7 +415,12 @@ class Ingestor:
         return report
 
     def _processed(
-        self, chunks: Iterator[Chunk], parser: LogFormat, entry: FileEntry, planner: _BatchPlanner
+        self,
+        chunks: Iterator[Chunk],
+        parser: LogFormat,
+        entry: FileEntry,
+        planner: _BatchPlanner,
+        read_ahead: bool = True,
     ) -> Iterator[tuple[Chunk, _Processed, BatchWriter, bool]]:
         """Each chunk processed and written, in file order, with its batch and whether it
         closes that batch; chunks are processed in parallel when the format allows it.
@@ -422,7 +452,8 @@ class Ingestor:
         ]
         pending: deque[tuple[Chunk, Future[_Processed], BatchWriter, bool]] = deque()
         try:
-            for number, chunk in enumerate(_read_ahead(chunks)):
+            # A prefetch is a reader thread already.
+            for number, chunk in enumerate(_read_ahead(chunks) if read_ahead else chunks):
                 lane = number % workers
                 batch, closes = planner.plan(chunk.line_count)
                 future = lanes[lane].submit(self._process, chunk, parser, entry, batch, lane)
@@ -444,7 +475,10 @@ class Ingestor:
     ) -> _Processed:
         """Parse, classify, pseudonymise, split by day and write one chunk (thread-safe: pure
         Arrow work, caches whose races are harmless, and the lane's own Parquet writers)."""
-        _, result = parser.parse_bytes(chunk.body, chunk.first_line)
+        if chunk.prescanned is not None:
+            _, result = parser.parse_prescanned(chunk.prescanned)
+        else:
+            _, result = parser.parse_bytes(chunk.body, chunk.first_line)
         events = self._to_events(result.records, entry)
         batch.write_prepared(prepare(events), lane)
         return _Processed(result.rejects, events.num_rows)
@@ -641,6 +675,16 @@ def _size(path: Path) -> int:
         return path.stat().st_size
     except OSError:
         return 0
+
+
+def sync_catalog(store: Store, catalog: Catalog) -> None:
+    """Bring the store's snapshot of the catalog (what the analytics join events with) to
+    ``catalog``'s version; nothing to do when it is there already."""
+    if store.catalog_version() == catalog.version:
+        return
+    services = [(s.id, s.name, s.category, s.owner, s.leaning) for s in catalog.services.values()]
+    domains = sorted({(d, s.id) for s in catalog.services.values() for d in s.domains})
+    store.sync_catalog(catalog.version, services, domains)
 
 
 def ingest_files(

@@ -15,14 +15,17 @@ import lzma
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 import zstandard
 
 from socialsight.errors import InputError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+# numpy and pyarrow are imported where used: the ingest's prefetch reads chunks on a thread
+# that starts before them (socialsight.prefetch).
 
 # Bytes of a file's start that identify it across renames and rotations.
 FINGERPRINT_BYTES = 4096
@@ -131,6 +134,9 @@ class Chunk:
     """Byte offsets (in decompressed content) this chunk covers: [from, to)."""
     line_count: int
     """Lines in :attr:`body`."""
+    prescanned: object | None = None
+    """The format's :meth:`~socialsight.formats.base.LogFormat.prescan` of the body, when a
+    reader thread did it ahead (the body is then dropped: empty)."""
 
     @property
     def lines(self) -> pa.Array:
@@ -230,6 +236,8 @@ def _skip(stream: BinaryIO, offset: int) -> None:
 def _count_lines(body: bytes) -> int:
     """Newlines in ``body``; numpy counts twice as fast as ``bytes.count`` and releases the
     GIL, so the reader thread does not hold up the workers."""
+    import numpy as np
+
     return int(np.count_nonzero(np.frombuffer(body, np.uint8) == 10))
 
 
@@ -253,6 +261,9 @@ def decode_lines(body: bytes) -> pa.Array:
     >>> decode_lines(b"a\\r\\n\\nb\\n").to_pylist()
     ['a', '', 'b']
     """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     whole = pa.array([body], pa.large_binary())
     pieces = pc.split_pattern(whole, "\n").flatten()
     # The body ends with a newline: the last piece is the empty text after it.

@@ -81,6 +81,11 @@ class LogFormat(abc.ABC):
         lines = decode_lines(body)
         return len(lines), self.parse(lines, first_line)
 
+    def parse_prescanned(self, prescanned: object) -> tuple[int, ParseResult]:
+        """:meth:`parse_bytes` of a body that the ingest's prefetch already scanned, for a
+        format it prefetches (``socialsight.prefetch.PRESCANS``)."""
+        raise NotImplementedError(f"format {self.name} is not prefetched")
+
     def state(self) -> str | None:
         """What a new instance needs to go on reading this file where this one stopped (the
         header in force for W3C, Zeek TSV or CSV), or None for formats without such state.

@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import urllib.parse
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, ClassVar, Final
+from typing import TYPE_CHECKING, ClassVar, Final, cast
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from socialsight.formats._squidbind import MAX_LINE_CHARS
 from socialsight.formats.base import LogFormat, ParseResult
 from socialsight.schema import RECORD_SCHEMA, REJECT_SCHEMA, TIMESTAMP
 
@@ -38,9 +39,6 @@ try:
 except ImportError:  # pragma: no cover - tests/test_squidscan.py fails when it is missing
     _scan = None
 
-MAX_LINE_CHARS: Final = 32_768
-"""Longer lines are rejected as ``too-long``: Squid refuses URLs over 8 KiB (``MAX_URL``), so a
-longer line did not come from it, and nothing downstream should carry megabytes per record."""
 
 # Characters stripped from both ends of a line; a line made only of them is blank and skipped.
 # ASCII only, so that "blank" has one definition that tests can mirror exactly.
@@ -316,7 +314,12 @@ class SquidNative(LogFormat):
         if _scan is None:
             lines = _lines_of(body)
             return len(lines), _as_scan_schema(self.parse_reference(lines, first_line))
-        scanned = _scan_body(body, first_line)
+        return self.parse_prescanned(_scan_body(body, first_line))
+
+    def parse_prescanned(self, prescanned: object) -> tuple[int, ParseResult]:
+        """:meth:`parse_bytes` from the scanner's pass over the body, done ahead by the
+        ingest's prefetch (``_squidbind.prescan``)."""
+        scanned = cast("_Scanned", prescanned)
         return _int(scanned, "lines"), _parse_scanned(scanned)
 
     @classmethod

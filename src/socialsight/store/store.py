@@ -238,9 +238,9 @@ class Store:
                     "another ingest is running on this store; try later"
                 ) from None
             with self.burst():
-                # Tables added since the store was created (parser_states, ...): IF NOT EXISTS.
+                # Tables added since the store was created (parser_states, ...).
                 with self._connect() as con:
-                    database.create_tables(con)
+                    database.ensure_tables(con)
                 self.recover()
             yield
         finally:
@@ -382,6 +382,12 @@ class Store:
             params.append(reason)
         with self._connect(read_only=True) as con:
             return con.execute(query + " ORDER BY f.path, s.line", params).fetchall()
+
+    def catalog_version(self) -> str | None:
+        """The version of the catalog snapshot kept in the database (None before the first)."""
+        with self._connect(read_only=True) as con:
+            row = con.execute("SELECT value FROM meta WHERE key = 'catalog_version'").fetchone()
+        return None if row is None else str(row[0])
 
     def sync_catalog(
         self,
