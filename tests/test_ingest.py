@@ -213,13 +213,17 @@ def test_crash_before_commit_leaves_nothing_and_rerun_completes(
         self._writers.clear()
         raise KeyboardInterrupt
 
+    real_abort = BatchWriter.abort
     monkeypatch.setattr(BatchWriter, "commit", crash)
+    # A killed process cleans nothing up (the lanes already put their parts in place).
+    monkeypatch.setattr(BatchWriter, "abort", lambda self: None)
     with pytest.raises(KeyboardInterrupt):
         Ingestor(data_dir).run([log])
     orphans = list((data_dir / "store" / "events").rglob("*.parquet"))
     assert orphans, "the simulated crash should have left parts on disk"
     assert _events(data_dir) == 0  # readers never see an uncommitted batch
     monkeypatch.setattr(BatchWriter, "commit", real_commit)
+    monkeypatch.setattr(BatchWriter, "abort", real_abort)
     report = Ingestor(data_dir).run([log])
     assert report.records == 26
     assert _events(data_dir) == 26
@@ -314,3 +318,31 @@ def test_an_ingest_creates_the_tables_an_older_store_lacks(data_dir: Path, tmp_p
     con.close()
     assert {"parser_states", "reject_samples"} <= tables
     assert samples == [("not-squid-access", 27)]
+
+
+def test_an_interrupted_ingest_deletes_the_parts_its_lanes_put_in_place(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each lane closes and renames its parts of a batch before the commit; an interruption
+    at the commit (Ctrl-C) deletes them, and a rerun stores everything once."""
+    import socialsight.sources as sources_module
+
+    monkeypatch.setattr(sources_module, "CHUNK_BYTES", 512)
+    log = small_org_log(tmp_path / "access.log")
+    real_commit = BatchWriter.commit
+    seen: list[int] = []
+
+    def interrupted(self: BatchWriter, *args: object, **kwargs: object) -> object:
+        seen.append(len(self._finished))
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(BatchWriter, "commit", interrupted)
+    ingestor = Ingestor(data_dir)
+    ingestor.workers = 2
+    with pytest.raises(KeyboardInterrupt):
+        ingestor.run([log])
+    assert seen and seen[0] >= 2  # both lanes had put parts in place
+    assert not list((data_dir / "store" / "events").rglob("*.parquet*"))
+    monkeypatch.setattr(BatchWriter, "commit", real_commit)
+    assert Ingestor(data_dir).run([log]).records == 26
+    assert _events(data_dir) == 26

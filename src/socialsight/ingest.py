@@ -450,25 +450,47 @@ class Ingestor:
         lanes = [
             ThreadPoolExecutor(1, thread_name_prefix=f"ingest-{lane}") for lane in range(workers)
         ]
-        pending: deque[tuple[Chunk, Future[_Processed], BatchWriter, bool]] = deque()
+        # Each chunk's future, and for the chunk that closes a batch the lanes' futures that
+        # put the batch's parts in place (each lane closes its own after its last chunk).
+        pending: deque[tuple[Chunk, Future[_Processed], BatchWriter, bool, list[Future[None]]]]
+        pending = deque()
+        submitted = False
         try:
             # A prefetch is a reader thread already.
             for number, chunk in enumerate(_read_ahead(chunks) if read_ahead else chunks):
                 lane = number % workers
                 batch, closes = planner.plan(chunk.line_count)
                 future = lanes[lane].submit(self._process, chunk, parser, entry, batch, lane)
-                pending.append((chunk, future, batch, closes))
+                finishing = [x.submit(batch.finish_lane, n) for n, x in enumerate(lanes) if closes]
+                pending.append((chunk, future, batch, closes, finishing))
+                submitted = not closes
                 if len(pending) >= 2 * workers:
-                    ready, done, owner, last = pending.popleft()
-                    yield ready, done.result(), owner, last
+                    yield self._ready(pending.popleft())
+            if submitted:  # the file's last batch, committed by the caller after the last chunk
+                last = planner.current
+                finishing = [x.submit(last.finish_lane, n) for n, x in enumerate(lanes)]
+                chunk, future, batch, closes, _ = pending.pop()
+                pending.append((chunk, future, batch, closes, finishing))
             while pending:
-                ready, done, owner, last = pending.popleft()
-                yield ready, done.result(), owner, last
+                yield self._ready(pending.popleft())
         finally:
-            for _, future, _, _ in pending:
+            for _, future, _, _, finishing in pending:
                 future.cancel()
+                for finish in finishing:
+                    finish.cancel()
             for executor in lanes:
                 executor.shutdown(wait=True)
+
+    @staticmethod
+    def _ready(
+        item: tuple[Chunk, Future[_Processed], BatchWriter, bool, list[Future[None]]],
+    ) -> tuple[Chunk, _Processed, BatchWriter, bool]:
+        """A chunk once processed, and once its batch's parts are in place if it closes it."""
+        chunk, future, batch, closes, finishing = item
+        done = future.result()
+        for finished in finishing:
+            finished.result()
+        return chunk, done, batch, closes
 
     def _process(
         self, chunk: Chunk, parser: LogFormat, entry: FileEntry, batch: BatchWriter, lane: int

@@ -478,6 +478,8 @@ class BatchWriter:
         self.file_id = file_id
         self.batch_id = uuid.uuid4().hex[:16]
         self._writers: dict[tuple[str, int], tuple[pq.ParquetWriter, Path, Path]] = {}
+        # Parts whose lane is done (finish_lane): closed, synced and in place, not yet listed.
+        self._finished: list[Path] = []
         self._rejects: list[pa.Table] = []
         self.records = 0
         # Lanes (ingest's worker threads) append to their own writers at the same time.
@@ -517,6 +519,19 @@ class BatchWriter:
                 found = self._writers[(day, lane)] = (writer, temporary, final)
         return found[0]
 
+    def finish_lane(self, lane: int) -> None:
+        """Close, sync and put in place the parts of ``lane``, whose thread calls this once it
+        has written its last events of the batch: the lanes do it at the same time, instead
+        of :meth:`commit` one part after the other. Until the commit lists them, the parts
+        are not part of the store (a crash leaves them to :meth:`Store.recover`)."""
+        with self._lock:
+            mine = [key for key in self._writers if key[1] == lane]
+            writers = [self._writers.pop(key) for key in mine]
+        for writer, temporary, final in writers:
+            _put_in_place(writer, temporary, final)
+            with self._lock:
+                self._finished.append(final)
+
     def abort(self) -> None:
         """Close and delete whatever this batch wrote."""
         for writer, temporary, final in self._writers.values():
@@ -524,6 +539,9 @@ class BatchWriter:
             temporary.unlink(missing_ok=True)
             final.unlink(missing_ok=True)
         self._writers.clear()
+        for final in self._finished:
+            final.unlink(missing_ok=True)
+        self._finished.clear()
 
     def commit(
         self,
@@ -537,14 +555,11 @@ class BatchWriter:
     ) -> BatchReceipt:
         """Make the batch visible and advance the file's offset, atomically (with the
         parser's state at that offset, for formats that have one)."""
-        parts: list[str] = []
         for writer, temporary, final in self._writers.values():
-            writer.close()
-            with open(temporary, "rb") as handle:
-                os.fsync(handle.fileno())
-            os.replace(temporary, final)
-            parts.append(final.relative_to(self.store.root).as_posix())
+            _put_in_place(writer, temporary, final)
+            self._finished.append(final)
         self._writers.clear()
+        parts = [final.relative_to(self.store.root).as_posix() for final in self._finished]
         rejects = (
             pa.concat_tables(self._rejects)
             if self._rejects
@@ -602,7 +617,16 @@ class BatchWriter:
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
+        self._finished = []  # listed: no longer this writer's to delete
         return BatchReceipt(self.batch_id, self.records, rejects.num_rows, tuple(sorted(parts)))
+
+
+def _put_in_place(writer: pq.ParquetWriter, temporary: Path, final: Path) -> None:
+    """Close a part's writer, sync the file and give it its final name."""
+    writer.close()
+    with open(temporary, "rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(temporary, final)
 
 
 def _has_table(con: Any, name: str) -> bool:
