@@ -219,3 +219,13 @@ def test_the_ingest_command_prefetches_and_stores_the_same(
     assert pq.read_schema(part).names == pq.read_schema(next(
         (plain / "store" / "events").rglob("*.parquet")
     )).names  # fmt: skip
+
+
+def test_prefetched_formats_replace_invalid_utf8_themselves() -> None:
+    """The prefetch reads without the reader's UTF-8 check: only formats whose parse_bytes
+    replaces invalid bytes may be prefetched."""
+    from socialsight import formats
+
+    assert prefetch_module.PRESCANS
+    for name in prefetch_module.PRESCANS:
+        assert formats.get(name).replaces_invalid_utf8

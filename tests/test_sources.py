@@ -92,3 +92,44 @@ def test_truncated_archive_reads_what_it_can(tmp_path: Path) -> None:
     assert state.truncated_archive
     assert 0 < len(lines) < 20000
     assert lines == [f"line {i}" for i in range(len(lines))]
+
+
+def test_without_validation_the_bytes_are_given_as_read(tmp_path: Path) -> None:
+    """For a format that replaces invalid UTF-8 itself (Squid's scanner), the reader skips its
+    check; the squid parser then gives what it gives on the replaced text."""
+    from socialsight.formats.squid import SquidNative
+
+    path = tmp_path / "a.log"
+    line = b"1157689344.736 1 10.0.0.1 TCP_MISS/200 1 GET http://a.example/x - NONE/- -"
+    path.write_bytes(TEXT + line + b" \xff\n")
+    raw = list(read_chunks(path, "none", 0, 1, ReadState(), 1 << 20, validate=False))
+    checked = list(read_chunks(path, "none", 0, 1, ReadState(), 1 << 20))
+    assert [bytes(c.body) for c in raw] == [path.read_bytes()]
+    assert b"\xff" not in checked[0].body and checked[0].body.count("\ufffd".encode()) == 2
+    assert [(c.offset_to, c.line_count) for c in raw] == [
+        (c.offset_to, c.line_count) for c in checked
+    ]
+    parsed = [SquidNative().parse_bytes(c.body, 1)[1] for c in (raw[0], checked[0])]
+    assert parsed[0].records.to_pylist() == parsed[1].records.to_pylist()
+    assert parsed[0].rejects.to_pylist() == parsed[1].rejects.to_pylist() != []
+
+
+def test_balanced_chunks_give_each_lane_the_same_share(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socialsight.sources as sources_module
+    from socialsight.sources import balanced_chunk_bytes
+
+    monkeypatch.setattr(sources_module, "CHUNK_BYTES", 1000)
+    path = tmp_path / "a.log"
+    path.write_bytes(b"".join(b"line %05d of the file\n" % i for i in range(1000)))  # 23 kB
+    size = path.stat().st_size
+    assert balanced_chunk_bytes(None, 2) == balanced_chunk_bytes(size, 1) == 1000
+    step = balanced_chunk_bytes(size, 2)
+    assert step <= 1000
+    chunks = list(read_chunks(path, "none", 0, 1, ReadState(), step))
+    sizes = [c.offset_to - c.offset_from for c in chunks]
+    # Reads of 1000 bytes would make 23 chunks; balanced, 24 of about 958 bytes.
+    assert len(chunks) == 24 and sum(sizes) == size
+    assert max(sizes) - min(sizes) <= 23  # within a line of each other
+    assert sum(c.line_count for c in chunks) == 1000

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import os
 import time
 import uuid
 from collections import Counter, deque
@@ -34,8 +33,10 @@ from socialsight.privacy.directory import EMPTY_DIRECTORY, UNKNOWN_UNIT, Directo
 from socialsight.privacy.keys import load_key
 from socialsight.privacy.pseudonyms import Pseudonymiser
 from socialsight.sources import (
+    LANES,
     Chunk,
     ReadState,
+    balanced_chunk_bytes,
     compression_of,
     expand,
     fingerprint,
@@ -59,7 +60,7 @@ if TYPE_CHECKING:
 BATCH_LINES = 1_000_000
 # Threads that process chunks at once. Arrow kernels and the Parquet encoder release the GIL,
 # so threads use every core without copying chunks between processes.
-WORKERS = min(2, os.cpu_count() or 1)
+WORKERS = LANES
 # Chunks read ahead of the workers by the reader thread.
 READ_AHEAD = 2
 
@@ -367,7 +368,10 @@ class Ingestor:
             chunks, state = claimed
         else:
             state = ReadState()
-            chunks = read_chunks(path, compression, offset, line + 1, state)
+            validate = not parser.replaces_invalid_utf8
+            size = _size(path) - offset if compression == "none" else None
+            step = balanced_chunk_bytes(size, self.workers)
+            chunks = read_chunks(path, compression, offset, line + 1, state, step, validate)
         planner = _BatchPlanner(self.store, entry.file_id)
         batch_from, batch_line_from, batch_lines = offset, line, 0
         try:

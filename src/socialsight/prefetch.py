@@ -87,14 +87,23 @@ class Prefetch:
     def _read(self) -> None:
         import importlib
 
-        from socialsight.sources import ReadState, compression_of, head_bytes, read_chunks
+        from socialsight.sources import (
+            ReadState,
+            balanced_chunk_bytes,
+            compression_of,
+            head_bytes,
+            read_chunks,
+        )
 
         if compression_of(self.path) != "none":
             return
         binding = importlib.import_module(PRESCANS[self.format_name])
         head = head_bytes(self.path, "none")
         state = ReadState()
-        for chunk in read_chunks(self.path, "none", 0, 1, state):
+        # Every prefetched format replaces invalid UTF-8 itself (tests/test_prefetch.py).
+        # Cut as the ingest would cut the file now (the same batches in the ledger).
+        step = balanced_chunk_bytes(self.path.stat().st_size)
+        for chunk in read_chunks(self.path, "none", 0, 1, state, step, validate=False):
             with self._cond:
                 scan = self._scan and not self._stopped
             if scan:

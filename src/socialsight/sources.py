@@ -11,11 +11,13 @@ import bz2
 import glob
 import gzip
 import hashlib
+import io
 import lzma
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, cast
 
 import zstandard
 
@@ -29,8 +31,11 @@ if TYPE_CHECKING:
 
 # Bytes of a file's start that identify it across renames and rotations.
 FINGERPRINT_BYTES = 4096
-# Bytes read at a time: one chunk of whole lines is parsed as one unit of work.
+# Bytes read at a time, at most: one chunk of whole lines is parsed as one unit of work.
 CHUNK_BYTES = 8 * 1024 * 1024
+# Chunks are processed by this many lanes at once (one per core, at most two: the ingest's
+# other threads, reading and committing, need some of the machine too).
+LANES = min(2, os.cpu_count() or 1)
 
 _MAGIC = {
     b"\x1f\x8b": "gz",
@@ -125,8 +130,9 @@ class Chunk:
     """Whole lines read from a file, as bytes: a format that cuts lines itself (Squid's C
     scanner) never pays for a string array of lines."""
 
-    body: bytes
-    """Whole lines, each ending with a newline, valid UTF-8 (invalid bytes were replaced)."""
+    body: bytes | bytearray
+    """Whole lines, each ending with a newline, valid UTF-8 (invalid bytes were replaced,
+    unless the reader was told the format does it itself)."""
     first_line: int
     """1-based number of the first line."""
     offset_from: int
@@ -159,12 +165,15 @@ def read_chunks(
     first_line: int,
     state: ReadState,
     chunk_bytes: int | None = None,
+    validate: bool = True,
 ) -> Iterator[Chunk]:
     """Yield chunks of whole lines from ``offset`` to the end of the file as it is now.
 
     For a plain file, a last line with no newline is held back (still being written). A
     compressed file is complete by nature, so its last line is read too. A damaged archive
-    yields what could be decompressed and notes the problem in ``state``.
+    yields what could be decompressed and notes the problem in ``state``. Invalid UTF-8 is
+    replaced, unless ``validate`` is false: for a format whose ``parse_bytes`` replaces it
+    itself (:attr:`~socialsight.formats.base.LogFormat.replaces_invalid_utf8`).
     """
     chunk_bytes = chunk_bytes or CHUNK_BYTES
     complete = compression != "none"
@@ -182,41 +191,60 @@ def read_chunks(
         position = offset
         line_no = first_line
         while True:
+            # The pending start of a line, then the read into the same buffer, which becomes
+            # the body: the bytes are copied once (by the kernel), into memory touched once.
+            buffer = bytearray(len(pending) + chunk_bytes)
+            buffer[: len(pending)] = pending
             try:
-                block = stream.read(chunk_bytes)
+                got = cast(io.BufferedIOBase, stream).readinto(memoryview(buffer)[len(pending) :])
             except (OSError, EOFError, zstandard.ZstdError, lzma.LZMAError) as exc:
                 state.truncated_archive = str(exc) or type(exc).__name__
-                block = b""
+                got = 0
                 complete = False
-            if not block:
-                data, pending = pending, b""
-                if data and complete:
-                    data += b"\n"
-                elif data:
-                    state.partial_line_bytes = len(data)
+            end = len(pending) + got
+            last = got == 0
+            if last:
+                if not pending:
                     return
-                else:
+                if not complete:
+                    state.partial_line_bytes = len(pending)
                     return
-                cut = len(data) - 1
+                # A compressed file's last line may lack its newline: one is added (and not
+                # counted in the offsets).
+                del buffer[end:]
+                buffer += b"\n"
+                consumed = end
             else:
-                data = block
-                cut = data.rfind(b"\n")
+                cut = buffer.rfind(b"\n", 0, end)
                 if cut < 0:
-                    pending += block
+                    pending = bytes(buffer[:end])
                     continue
-            # One copy: the pending start of a line, then the block up to its last newline.
-            body = b"".join((pending, memoryview(data)[: cut + 1])) if pending else data[: cut + 1]
-            pending = data[cut + 1 :]
-            consumed = len(body)
-            if not block and complete and not pending:
-                consumed -= 1  # the newline added above is not in the file
-            body = _valid_utf8(body)
+                pending = bytes(memoryview(buffer)[cut + 1 : end])
+                del buffer[cut + 1 :]
+                consumed = cut + 1
+            body: bytes | bytearray = _valid_utf8(buffer) if validate else buffer
             count = _count_lines(body)
             yield Chunk(body, line_no, position, position + consumed, count)
             position += consumed
             line_no += count
-            if not block:
+            if last:
                 return
+
+
+def balanced_chunk_bytes(remaining: int | None, lanes: int = LANES) -> int:
+    """The read size that cuts ``remaining`` bytes into a multiple of ``lanes`` chunks of about
+    the same size, none over :data:`CHUNK_BYTES`: lanes that take chunks in turn then finish
+    together (with 8 MiB reads, a 135 MB file would leave one lane a 17th chunk to do alone).
+    :data:`CHUNK_BYTES` when the size is not known (a compressed file).
+
+    >>> balanced_chunk_bytes(135_000_000, 2) * 18 >= 135_000_000
+    True
+    """
+    if not remaining or remaining <= 0 or lanes <= 1:
+        return CHUNK_BYTES
+    chunks = -(-remaining // CHUNK_BYTES)
+    chunks = -(-chunks // lanes) * lanes
+    return max(1, -(-remaining // chunks))
 
 
 def _skip(stream: BinaryIO, offset: int) -> None:
@@ -233,15 +261,23 @@ def _skip(stream: BinaryIO, offset: int) -> None:
         remaining -= len(block)
 
 
-def _count_lines(body: bytes) -> int:
-    """Newlines in ``body``; numpy counts twice as fast as ``bytes.count`` and releases the
-    GIL, so the reader thread does not hold up the workers."""
+def _count_lines(body: bytes | bytearray) -> int:
+    """Newlines in ``body``; numpy counts three times as fast as ``bytes.count`` and releases
+    the GIL, so the reader thread does not hold up the workers. By slices: a comparison of
+    the whole body would allocate (and fault in) a mask as large as the body."""
     import numpy as np
 
-    return int(np.count_nonzero(np.frombuffer(body, np.uint8) == 10))
+    view = np.frombuffer(body, np.uint8)
+    return sum(
+        int(np.count_nonzero(view[i : i + _COUNT_SLICE] == 10))
+        for i in range(0, len(view), _COUNT_SLICE)
+    )
 
 
-def _valid_utf8(body: bytes) -> bytes:
+_COUNT_SLICE = 256 * 1024
+
+
+def _valid_utf8(body: bytes | bytearray) -> bytes | bytearray:
     """``body`` with invalid UTF-8 replaced by U+FFFD (the same bytes when already valid)."""
     if not body.isascii():
         try:
@@ -251,7 +287,7 @@ def _valid_utf8(body: bytes) -> bytes:
     return body
 
 
-def decode_lines(body: bytes) -> pa.Array:
+def decode_lines(body: bytes | bytearray) -> pa.Array:
     """Whole-line bytes (valid UTF-8, ending in a newline) -> string array of lines without
     terminators.
 

@@ -39,6 +39,9 @@ class LogFormat(abc.ABC):
     """The ``RECORD_SCHEMA`` fields this format can fill (the docs' capability matrix)."""
     detectable: ClassVar[bool] = True
     """False for formats read only when named with ``--format`` (they are not sniffed)."""
+    replaces_invalid_utf8: ClassVar[bool] = False
+    """True when :meth:`parse_bytes` takes bytes that are not valid UTF-8 and replaces them by
+    U+FFFD as the reader would (Squid's C scanner): the reader then skips its own check."""
     takes_timezone: ClassVar[bool] = False
     """True for formats whose time stamps may carry no zone: ingest passes the configured
     ``timezone`` to :meth:`configured` as the zone to read them in."""
@@ -67,7 +70,7 @@ class LogFormat(abc.ABC):
         records and carry nothing). Must be vectorised: no per-line Python loop.
         """
 
-    def parse_bytes(self, body: bytes, first_line: int) -> tuple[int, ParseResult]:
+    def parse_bytes(self, body: bytes | bytearray, first_line: int) -> tuple[int, ParseResult]:
         """Parse whole lines given as bytes (valid UTF-8, every line ending with a newline):
         the number of lines in ``body`` and what :meth:`parse` gives for them.
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, ClassVar, Final, cast
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from socialsight.formats._squidbind import MAX_LINE_CHARS
+from socialsight.formats._squidbind import MAX_LINE_CHARS as MAX_LINE_CHARS
 from socialsight.formats.base import LogFormat, ParseResult
 from socialsight.schema import RECORD_SCHEMA, REJECT_SCHEMA, TIMESTAMP
 
@@ -163,6 +163,7 @@ class SquidNative(LogFormat):
     title: ClassVar[str] = "Squid native access.log"
     chunk_independent: ClassVar[bool] = True
     """Each chunk parses on its own (no header or state): ingest may parse chunks in parallel."""
+    replaces_invalid_utf8: ClassVar[bool] = True
     provides: ClassVar[frozenset[str]] = frozenset(
         {
             "@timestamp", "event.duration_ms", "source.address", "event.action",
@@ -296,7 +297,7 @@ class SquidNative(LogFormat):
         records = _records(rows, distinct, line_no)
         return ParseResult(records=records, rejects=rejects)
 
-    def parse_bytes(self, body: bytes, first_line: int) -> tuple[int, ParseResult]:
+    def parse_bytes(self, body: bytes | bytearray, first_line: int) -> tuple[int, ParseResult]:
         """Parse whole lines given as bytes: (number of lines in ``body``, result).
 
         ``body`` is UTF-8 text made of whole lines, each ending in a newline (``\\r\\n``
@@ -642,7 +643,7 @@ def _scan_body(body: Buffer, first_line: int) -> _Scanned:
     return _scan(body, first_line, MAX_LINE_CHARS)
 
 
-def _lines_of(body: bytes) -> pa.Array:
+def _lines_of(body: bytes | bytearray) -> pa.Array:
     """Whole-line bytes -> the lines without terminators (the fallback without the scanner)."""
     if not body.isascii():
         body = body.decode("utf-8", errors="replace").encode("utf-8")
