@@ -229,3 +229,17 @@ def test_prefetched_formats_replace_invalid_utf8_themselves() -> None:
     assert prefetch_module.PRESCANS
     for name in prefetch_module.PRESCANS:
         assert formats.get(name).replaces_invalid_utf8
+
+
+def test_the_switch_interval_is_short_only_until_the_claim(tmp_path: Path) -> None:
+    import sys
+
+    before = sys.getswitchinterval()
+    log = small_org_log(tmp_path / "access.log")
+    prefetch = Prefetch.start([log])
+    assert prefetch is not None
+    assert sys.getswitchinterval() == min(before, prefetch_module.STARTUP_SWITCH_INTERVAL)
+    prefetch.claim(log, b"", "squid", "none", 0)
+    assert sys.getswitchinterval() == before
+    prefetch.close()
+    assert sys.getswitchinterval() == before

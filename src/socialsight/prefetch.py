@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import glob
+import sys
 import threading
 from collections import deque
 from collections.abc import Iterator, Sequence
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
 LIMIT = 24
 # Chunks read ahead of the workers once claimed (the workers then do the scan themselves).
 AHEAD = 2
+# The interpreter's switch interval while the program starts (see Prefetch.__init__).
+STARTUP_SWITCH_INTERVAL = 0.001
 # The formats prefetched, each with the module of its ``prescan(body, first_line)`` (a GIL-free
 # pass that needs no Arrow; the format's ``parse_prescanned`` takes its result) and of its
 # ``plausible(prescanned)`` (whether the chunk is mostly of that format).
@@ -55,6 +58,11 @@ class Prefetch:
         self._scan = True
         self._stopped = False
         self._error: BaseException | None = None
+        # While the program starts, its main thread holds the GIL for imports and lets it go
+        # only every switch interval (5 ms): this thread, which needs it for a moment between
+        # reads and scans, would wait most of the time. A shorter interval until the claim.
+        self._interval: float | None = sys.getswitchinterval()
+        sys.setswitchinterval(min(self._interval, STARTUP_SWITCH_INTERVAL))
         self._thread = threading.Thread(target=self._run, name="ingest-prefetch", daemon=True)
         self._thread.start()
 
@@ -134,6 +142,7 @@ class Prefetch:
         what the ingest is about to read: the same file (``head`` is the first bytes it was
         identified by), from offset 0, uncompressed, as ``format_name``. Otherwise None, and
         the prefetch is closed. Call once."""
+        self._restore_interval()
         same_file = path == self.path or _same_file(path, self.path)
         wanted = same_file and compression == "none" and offset == 0
         if wanted and format_name == self.format_name:
@@ -163,8 +172,14 @@ class Prefetch:
         finally:
             self.close()
 
+    def _restore_interval(self) -> None:
+        if self._interval is not None:
+            sys.setswitchinterval(self._interval)
+            self._interval = None
+
     def close(self) -> None:
         """Stop reading and drop what was read (idempotent)."""
+        self._restore_interval()
         with self._cond:
             self._stopped = True
             self._chunks.clear()
