@@ -619,7 +619,7 @@ def _string_array(lines: pa.Array) -> pa.Array:
     return lines
 
 
-# Lines joined for the scanner stay far below its 1 GiB limit (ingest chunks are 8 MiB).
+# Lines joined for the scanner stay far below its 1 GiB limit (ingest chunks are 16 MiB).
 _MAX_JOINED_BYTES: Final = 256 * 1024 * 1024
 
 
