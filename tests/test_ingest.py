@@ -346,3 +346,24 @@ def test_an_interrupted_ingest_deletes_the_parts_its_lanes_put_in_place(
     monkeypatch.setattr(BatchWriter, "commit", real_commit)
     assert Ingestor(data_dir).run([log]).records == 26
     assert _events(data_dir) == 26
+
+
+def test_a_connection_opened_ahead_serves_the_next_writer_and_never_blocks_a_reader(
+    data_dir: Path,
+) -> None:
+    store = Store.open(data_dir / "store")
+    store.connect_ahead()
+    assert store.files() == []  # read-only: the writing connection is closed first, no wait
+    assert store._ahead is None
+    store.connect_ahead()
+    ahead = store._ahead
+    assert ahead is not None
+    with store.burst(), store._connect() as con:  # the burst takes it
+        assert con is ahead.result()
+        con.execute("SELECT 1").fetchall()
+    assert store._ahead is None
+    store.connect_ahead()
+    store.drop_ahead()
+    store.drop_ahead()
+    with duckdb.connect(str(data_dir / "store" / "socialsight.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM files").fetchone() == (0,)

@@ -221,6 +221,7 @@ class Ingestor:
                         report.files.append(self._ingest_file(path, first_burst))
         finally:
             self._drop_prefetch()
+            self.store.drop_ahead()
         report.seconds = time.monotonic() - started
         return report
 
@@ -470,6 +471,8 @@ class Ingestor:
                 submitted = not closes
                 if len(pending) >= 2 * workers:
                     yield self._ready(pending.popleft())
+            # Every chunk is on its way: the last commit's connection opens meanwhile.
+            self.store.connect_ahead()
             if submitted:  # the file's last batch, committed by the caller after the last chunk
                 last = planner.current
                 finishing = [x.submit(last.finish_lane, n) for n, x in enumerate(lanes)]

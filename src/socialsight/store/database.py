@@ -93,6 +93,16 @@ def _is_lock_error(exc: duckdb.Error) -> bool:
 @contextmanager
 def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     """A short-lived connection to the store database, retried while another process holds it."""
+    con = open_connection(path, read_only)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def open_connection(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A connection to the store database (the caller closes it), retried while another
+    process holds it."""
     deadline = time.monotonic() + LOCK_WAIT_SECONDS
     delay = 0.05
     while True:
@@ -106,9 +116,10 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
             delay = min(delay * 2, 1.0)
     try:
         con.execute("SET TimeZone = 'UTC'")
-        yield con
-    finally:
+    except BaseException:
         con.close()
+        raise
+    return con
 
 
 def create(path: Path) -> None:

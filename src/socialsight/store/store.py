@@ -17,11 +17,13 @@ A crash at any moment therefore loses nothing committed and duplicates nothing o
 from __future__ import annotations
 
 import base64
+import contextlib
 import fcntl
 import os
 import threading
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -180,17 +182,56 @@ class Store:
         self.db_path = root / DB_NAME
         self.events_dir = root / EVENTS_DIR
         self._held = threading.local()
+        self._ahead: Future[duckdb.DuckDBPyConnection] | None = None
 
     @contextmanager
     def _connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection to the store database: the one :meth:`burst` holds, else a new
-        short-lived one (so that other processes, the dashboard, can open it in between)."""
+        """A connection to the store database: the one :meth:`burst` holds, else the one
+        :meth:`connect_ahead` opened, else a new short-lived one (so that other processes, the
+        dashboard, can open it in between)."""
         held = getattr(self._held, "con", None)
         if held is not None:
             yield held
             return
+        if self._ahead is not None:
+            if read_only:
+                # DuckDB refuses a read-only connection beside a writing one of this process.
+                self.drop_ahead()
+            else:
+                ahead, self._ahead = self._ahead, None
+                con = ahead.result()
+                try:
+                    yield con
+                finally:
+                    con.close()
+                return
         with database.connect(self.db_path, read_only=read_only) as con:
             yield con
+
+    def connect_ahead(self) -> None:
+        """Start opening, on another thread, the connection that the next writing call will
+        use: DuckDB opens the database without holding the GIL, so the caller's threads go on
+        meanwhile. An ingest does it once its last chunk is on its way, for the last commit.
+        :meth:`drop_ahead` closes it if no call used it."""
+        if self._ahead is not None:
+            return
+        future: Future[duckdb.DuckDBPyConnection] = Future()
+
+        def run() -> None:
+            try:
+                future.set_result(database.open_connection(self.db_path))
+            except BaseException as exc:  # handed to the caller by future.result()
+                future.set_exception(exc)
+
+        threading.Thread(target=run, name="store-connect", daemon=True).start()
+        self._ahead = future
+
+    def drop_ahead(self) -> None:
+        """Close the connection :meth:`connect_ahead` opened, if no call used it."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None:
+            with contextlib.suppress(BaseException):
+                ahead.result().close()
 
     @contextmanager
     def burst(self) -> Iterator[None]:
@@ -203,7 +244,7 @@ class Store:
         if getattr(self._held, "con", None) is not None:
             yield
             return
-        with database.connect(self.db_path) as con:
+        with self._connect() as con:
             self._held.con = con
             try:
                 yield
