@@ -367,3 +367,24 @@ def test_a_connection_opened_ahead_serves_the_next_writer_and_never_blocks_a_rea
     store.drop_ahead()
     with duckdb.connect(str(data_dir / "store" / "socialsight.duckdb"), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM files").fetchone() == (0,)
+
+
+def test_a_second_ingest_fails_at_once_and_leaves_the_database_free(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """The writer lock is a file lock taken before anything else: a second ingest fails
+    with a clear error, and closes the connection it had started to open."""
+    import fcntl
+
+    from socialsight.errors import SocialsightError
+
+    log = small_org_log(tmp_path / "access.log")
+    with open(data_dir / "store" / "ingest.lock", "a+") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        ingestor = Ingestor(data_dir)
+        with pytest.raises(SocialsightError, match="another ingest is running"):
+            ingestor.run([log])
+        assert ingestor.store._ahead is None
+        with duckdb.connect(str(data_dir / "store" / "socialsight.duckdb"), read_only=True):
+            pass  # nothing of the failed run holds the database
+    assert Ingestor(data_dir).run([log]).records == 26

@@ -209,16 +209,17 @@ class Ingestor:
         started = time.monotonic()
         paths = expand(inputs)
         report = IngestReport()
-        # Opening the database costs tens of milliseconds: taking the lock and the first
-        # file's ledger calls share one connection, closed before that file is read.
+        # Opening the database costs tens of milliseconds, without the GIL: it opens on
+        # another thread while the classifier is built, and taking the lock and the first
+        # file's ledger calls share that connection, closed before the file is read.
+        self.store.connect_ahead()
         try:
-            with contextlib.ExitStack() as first_burst:
-                first_burst.enter_context(self.store.burst())
-                with self.store.writer_lock():
-                    self.progress.start(sum(_size(p) for p in paths))
-                    for path in paths:
-                        self.progress.file(path)
-                        report.files.append(self._ingest_file(path, first_burst))
+            self.matcher.lookup("example.org")
+            with contextlib.ExitStack() as first_burst, self.store.writer_lock(first_burst):
+                self.progress.start(sum(_size(p) for p in paths))
+                for path in paths:
+                    self.progress.file(path)
+                    report.files.append(self._ingest_file(path, first_burst))
         finally:
             self._drop_prefetch()
             self.store.drop_ahead()

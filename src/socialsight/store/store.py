@@ -268,8 +268,13 @@ class Store:
         return cls(root)
 
     @contextmanager
-    def writer_lock(self) -> Iterator[None]:
-        """Hold the single-writer lock, or fail at once if another ingest holds it."""
+    def writer_lock(self, burst: contextlib.ExitStack | None = None) -> Iterator[None]:
+        """Hold the single-writer lock, or fail at once if another ingest holds it.
+
+        Taking it completes the store (tables a newer version added) and removes what a crash
+        left, in one :meth:`burst`; given ``burst``, that burst is left open in it, for the
+        caller's next ledger calls (the caller closes it).
+        """
         fd = os.open(self.root / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             try:
@@ -278,7 +283,8 @@ class Store:
                 raise SocialsightError(
                     "another ingest is running on this store; try later"
                 ) from None
-            with self.burst():
+            with contextlib.ExitStack() as own:
+                (burst or own).enter_context(self.burst())
                 # Tables added since the store was created (parser_states, ...).
                 with self._connect() as con:
                     database.ensure_tables(con)
