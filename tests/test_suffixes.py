@@ -20,9 +20,10 @@ import idna
 import tldextract
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tldextract.suffix_list import extract_tlds_from_suffix_list
 
-from socialsight.catalog import Matcher, load_catalog, normalise_host
-from socialsight.catalog.suffixes import public_rules, registered_domain, snapshot_path
+from socialsight.catalog import Matcher, load_catalog, normalise_host, suffixes
+from socialsight.catalog.suffixes import build_trie, public_rules, registered_domain, snapshot_path
 
 from conftest import SHARED_DATA, SimulatedOrg
 
@@ -202,3 +203,38 @@ def test_matcher_registered_domains_unchanged() -> None:
     got = [matcher.lookup(h).registered_domain for h in hosts]
     assert got == ["google.com", "example.co.uk", "b.c.kawasaki.jp", None]
     assert [_reference(h) or None for h in hosts] == got
+
+
+def test_loaded_rules_are_tldextracts() -> None:
+    # What registered_domain() walks: the snapshot as read at run time (bytes decoded, as
+    # tldextract decodes them), the same trie as one built from tldextract's own reading.
+    extractor = _TLDEXTRACT._get_tld_extractor()
+    assert suffixes._load() == build_trie(extractor.public_tlds)
+
+
+_LIST_LINES = st.sampled_from(
+    ["com", "co.uk", "*.ck", "!www.ck", "// comment", "", " indented", ".lead", "*", "!", "_x",
+     "a b", "a\tb", "a\rb", "\u00e9t\u00e9.fr", "\u3002x", "x\u2028y", "\u00a0nbsp", "// ===BEGIN"]
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_LIST_LINES | st.text(max_size=8), max_size=10), st.sampled_from(["\n", "\r\n"]))
+def test_rules_read_as_tldextract_reads_them(lines: list[str], end: str) -> None:
+    text = end.join(lines) + "\n// ===BEGIN PRIVATE DOMAINS===\nblogspot.com\n"
+    assert public_rules(text) == extract_tlds_from_suffix_list(text)[0]
+
+
+_PLAIN_LABELS = st.sampled_from(
+    ["co", "uk", "jp", "kawasaki", "city", "www", "ck", "com", "cn", "blogspot", "gov", "bd",
+     "nom", "br", "1", "255", "0", "_dmarc", "-", "a-b", "x1", "mil", "k12", "ak", "us", "er"]
+)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_PLAIN_LABELS, min_size=1, max_size=6).map(".".join))
+def test_plain_hosts_agree(host: str) -> None:
+    # Lower-case LDH hosts take registered_domain()'s short cut (see
+    # test_catalog_fast_paths.py): near wildcard and exception rules, numeric labels.
+    assert suffixes._PLAIN_HOST.fullmatch(host)
+    assert_same([host, f"a.{host}", f"{host}.uk"])

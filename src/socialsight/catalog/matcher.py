@@ -1,7 +1,7 @@
 """Classify destination hosts into catalog services.
 
 Matching is longest suffix on label boundaries: the host's suffixes are tried from the whole
-host down to its last two labels against a dict of catalog domains, so ``docs.google.com``
+host down to its last label against a dict of catalog domains, so ``docs.google.com``
 (google-docs) beats ``google.com`` (google-search) and ``notfacebook.com`` never matches
 ``facebook.com``. The cost is one dict look-up per label, whatever the catalog size.
 
@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
+from functools import cached_property
+from typing import cast
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -26,6 +28,7 @@ from socialsight.catalog.model import Catalog
 from socialsight.catalog.suffixes import registered_domain
 
 _CACHE_SIZE = 100_000
+_DIGITS = frozenset("0123456789")
 
 CLASSIFY_SCHEMA = pa.schema(
     [
@@ -70,8 +73,19 @@ def normalise_host(raw: str) -> str:
 
 
 def _ip_literal(host: str) -> bool:
+    """Whether ``ipaddress.ip_address`` takes ``host`` (a zone id allowed: fe80::1%eth0).
+
+    >>> _ip_literal("1.2.3.4"), _ip_literal("::ffff:1.2.3.4"), _ip_literal("1.2.3.4.example.com")
+    (True, True, False)
+    """
+    address = host.partition("%")[0]
+    # ipaddress costs 7 us to refuse a name (two exceptions), and almost every host is a
+    # name: it takes only an IPv6 form (with ':') or four ASCII decimal octets, whose text
+    # ends with a digit, so a host with neither cannot be one.
+    if ":" not in address and address[-1:] not in _DIGITS:
+        return False
     try:
-        ipaddress.ip_address(host.split("%", 1)[0])  # allow a zone id: fe80::1%eth0
+        ipaddress.ip_address(address)
     except ValueError:
         return False
     return True
@@ -91,13 +105,21 @@ class Matcher:
     def __init__(self, catalog: Catalog, ranges: IpRanges | None = None) -> None:
         self.catalog = catalog
         self._index = catalog.domain_index()
-        # Only ranges of services this catalog has (an override may remove one).
-        # (`is None`: an empty IpRanges is falsy and means "no ranges", not the bundled ones.)
-        given = bundled_ranges() if ranges is None else ranges
-        self.ranges = given.restricted_to(catalog.services)
+        self._given_ranges = ranges
         # Hosts repeat a lot across batches. The cache is bounded (cleared when full) so that
         # hostile input, millions of random subdomains, cannot grow memory without limit.
         self._cache: dict[str, Match] = {}
+
+    @cached_property
+    def ranges(self) -> IpRanges:
+        """The address ranges of this catalog's services (an override may remove one).
+
+        Loaded on the first IP literal: reading the bundled table takes 16 ms, which the
+        start of an ingest of a log of host names need not pay.
+        """
+        # (`is None`: an empty IpRanges is falsy and means "no ranges", not the bundled ones.)
+        given = bundled_ranges() if self._given_ranges is None else self._given_ranges
+        return given.restricted_to(self.catalog.services)
 
     def lookup(self, host: str) -> Match:
         """Classify one host (normalised first); see :class:`Match`.
@@ -108,9 +130,7 @@ class Matcher:
         """
         match = self._cache.get(host)
         if match is None:
-            if len(self._cache) >= _CACHE_SIZE:
-                self._cache.clear()
-            match = self._cache[host] = self._lookup(host)
+            match = self._remember(host, self._lookup(host))
         return match
 
     def _lookup(self, raw: str) -> Match:
@@ -118,10 +138,10 @@ class Matcher:
         if _ip_literal(host):
             hit = self.ranges.find_one(host)
             return self._ip_match(host, hit.service_id if hit else None, hit.cidr if hit else None)
-        labels = host.split(".")
-        for i in range(len(labels)):
-            suffix = ".".join(labels[i:])
-            sid = self._index.get(suffix)
+        index = self._index
+        suffix = host
+        while True:  # the host, then without its first label, ...: the longest rule wins
+            sid = index.get(suffix)
             if sid is not None:
                 service = self.catalog.services[sid]
                 return Match(
@@ -134,6 +154,10 @@ class Matcher:
                     is_ip=False,
                     reason=f"suffix rule {suffix} of {sid}",
                 )
+            dot = suffix.find(".")
+            if dot < 0:
+                break
+            suffix = suffix[dot + 1 :]
         registered = self._registered(host)
         reason = (
             f"unknown; registered domain {registered}"
@@ -167,8 +191,10 @@ class Matcher:
         """Classify a column of hosts; one output row per input row, in order.
 
         The Python work runs once per distinct host (ingest sees millions of rows but a few
-        thousand hosts); results are mapped back with ``index_in`` and ``take``. A null host
-        gives null service, category and registered domain, and ``host.is_ip`` False.
+        thousand hosts), and only for hosts not in the cache; results are mapped back with
+        ``index_in`` and ``take`` (not needed when the hosts are distinct and not null, as
+        the dictionary of a column is). A null host gives null service, category and
+        registered domain, and ``host.is_ip`` False.
 
         >>> from socialsight.catalog.model import load_catalog
         >>> t = Matcher(load_catalog()).classify(pa.array(["t.co", None, "10.0.0.1"]))
@@ -182,32 +208,57 @@ class Matcher:
         if not (pa.types.is_string(hosts.type) or pa.types.is_large_string(hosts.type)):
             hosts = hosts.cast(pa.string())
         uniques = pc.unique(hosts).drop_null()
+        names = uniques.to_pylist()
+        cache = self._cache
+        cached = [cache.get(h) for h in names]
+        missing = [h for h, m in zip(names, cached, strict=True) if m is None]
+        if missing:
+            found = self._classify_new(missing)
+            matches = [m or found[h] for h, m in zip(names, cached, strict=True)]
+        else:
+            matches = cast("list[Match]", cached)
+        rows = [(m.service_id, m.category, m.registered_domain, m.is_ip) for m in matches]
+        ids, cats, regs, ips = zip(*rows, strict=True) if rows else ((), (), (), ())
+        columns = [
+            pa.array(ids, pa.string()),
+            pa.array(cats, pa.string()),
+            pa.array(regs, pa.string()),
+            pa.array(ips, pa.bool_()),
+        ]
+        if len(names) < len(hosts):
+            # Repeated or null hosts: map the distinct results back to the rows. (Otherwise
+            # the input is its own list of distinct hosts, in order, as the dictionary of a
+            # dictionary-encoded column is: nothing to map.)
+            positions = pc.index_in(hosts, value_set=uniques)
+            columns = [column.take(positions) for column in columns]
+            columns[3] = pc.fill_null(columns[3], False)
+        return pa.table(columns, schema=CLASSIFY_SCHEMA)
+
+    def _classify_new(self, hosts: list[str]) -> dict[str, Match]:
+        """Classify hosts that are not in the cache yet, and cache them."""
+        found: dict[str, Match] = {}
         # Plain IPv4 literals (firewall logs can hold many distinct ones) are looked up in
         # the ranges in one vectorised call; every other host goes through lookup().
-        is_v4 = pc.match_substring_regex(uniques, IPV4)
-        v4 = uniques.filter(is_v4)
-        hits = self.ranges.find(v4)
-        by_v4 = {
-            h: self._ip_match(h, sid, cidr)
+        # (A dotted quad ends with a digit: most chunks have no such new host, and skip it.)
+        numeric = [h for h in hosts if h[-1:] in _DIGITS]
+        text = pa.array(numeric, pa.string())
+        v4 = text.filter(pc.match_substring_regex(text, IPV4)) if numeric else text
+        if len(v4):
+            hits = self.ranges.find(v4)
             for h, sid, cidr in zip(
                 v4.to_pylist(),
                 hits.column("service.id").to_pylist(),
                 hits.column("cidr").to_pylist(),
                 strict=True,
-            )
-        }
-        matches = [by_v4.get(h) or self.lookup(h) for h in uniques.to_pylist()]
-        positions = pc.index_in(hosts, value_set=uniques)
-        ids = pa.array([m.service_id for m in matches], pa.string())
-        cats = pa.array([m.category for m in matches], pa.string())
-        regs = pa.array([m.registered_domain for m in matches], pa.string())
-        ips = pa.array([m.is_ip for m in matches], pa.bool_())
-        return pa.table(
-            [
-                ids.take(positions),
-                cats.take(positions),
-                regs.take(positions),
-                pc.fill_null(ips.take(positions), False),
-            ],
-            schema=CLASSIFY_SCHEMA,
-        )
+            ):
+                found[h] = self._remember(h, self._ip_match(h, sid, cidr))
+        for h in hosts:
+            if h not in found:
+                found[h] = self.lookup(h)
+        return found
+
+    def _remember(self, host: str, match: Match) -> Match:
+        if len(self._cache) >= _CACHE_SIZE:
+            self._cache.clear()
+        self._cache[host] = match
+        return match
