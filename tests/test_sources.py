@@ -133,3 +133,26 @@ def test_balanced_chunks_give_each_lane_the_same_share(
     assert len(chunks) == 24 and sum(sizes) == size
     assert max(sizes) - min(sizes) <= 23  # within a line of each other
     assert sum(c.line_count for c in chunks) == 1000
+
+
+def test_unvalidated_bodies_are_views_that_every_parse_path_takes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without validation the reader gives views of a memory map; the Squid scanner, the
+    Arrow fallback without it and the generic line decoder all take them."""
+    import socialsight.formats.squid as squid
+    from socialsight.formats.squid import SquidNative
+    from socialsight.sources import decode_lines
+
+    path = tmp_path / "a.log"
+    line = b"1157689344.736 1 10.0.0.1 TCP_MISS/200 1 GET http://a.example/x - NONE/- -"
+    path.write_bytes(b"junk\r\n" + line + b"\n" + line + b" \xff\n")
+    (chunk,) = read_chunks(path, "none", 0, 1, ReadState(), validate=False)
+    assert isinstance(chunk.body, memoryview)
+    assert decode_lines(memoryview(b"a\r\nb\n")).to_pylist() == ["a", "b"]
+    fast = SquidNative().parse_bytes(chunk.body, 1)
+    monkeypatch.setattr(squid, "_scan", None)
+    slow = SquidNative().parse_bytes(chunk.body, 1)
+    assert fast[0] == slow[0] == 3
+    assert fast[1].records.to_pylist() == slow[1].records.cast(fast[1].records.schema).to_pylist()
+    assert fast[1].rejects.to_pylist() == slow[1].rejects.to_pylist() != []

@@ -13,6 +13,7 @@ import gzip
 import hashlib
 import io
 import lzma
+import mmap
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -127,14 +128,18 @@ def _read_exactly(stream: BinaryIO, size: int) -> bytes:
     return b"".join(parts)
 
 
+Body = bytes | bytearray | memoryview
+"""Whole lines as bytes: what a chunk holds and ``LogFormat.parse_bytes`` takes."""
+
+
 @dataclass
 class Chunk:
     """Whole lines read from a file, as bytes: a format that cuts lines itself (Squid's C
     scanner) never pays for a string array of lines."""
 
-    body: bytes | bytearray
+    body: Body
     """Whole lines, each ending with a newline, valid UTF-8 (invalid bytes were replaced,
-    unless the reader was told the format does it itself)."""
+    unless the reader was told the format does it itself: then a view of a memory map)."""
     first_line: int
     """1-based number of the first line."""
     offset_from: int
@@ -194,8 +199,11 @@ def read_chunks(
         line_no = first_line
         while True:
             # The pending start of a line, then the read into the same buffer, which becomes
-            # the body: the bytes are copied once (by the kernel), into memory touched once.
-            buffer = bytearray(len(pending) + chunk_bytes)
+            # the body: the bytes are copied once, by the kernel. Without validation the
+            # buffer is a fresh memory map: the kernel gives it zeroed pages as the read
+            # fills them, outside the GIL (a bytearray is zeroed first, holding the GIL).
+            size = len(pending) + chunk_bytes
+            buffer: bytearray | mmap.mmap = bytearray(size) if validate else mmap.mmap(-1, size)
             buffer[: len(pending)] = pending
             try:
                 got = cast(io.BufferedIOBase, stream).readinto(memoryview(buffer)[len(pending) :])
@@ -213,18 +221,22 @@ def read_chunks(
                     return
                 # A compressed file's last line may lack its newline: one is added (and not
                 # counted in the offsets).
-                del buffer[end:]
-                buffer += b"\n"
-                consumed = end
+                buffer[end : end + 1] = b"\n"
+                consumed, size = end, end + 1
             else:
                 cut = buffer.rfind(b"\n", 0, end)
                 if cut < 0:
                     pending = bytes(buffer[:end])
                     continue
                 pending = bytes(memoryview(buffer)[cut + 1 : end])
-                del buffer[cut + 1 :]
-                consumed = cut + 1
-            body: bytes | bytearray = _valid_utf8(buffer) if validate else buffer
+                consumed = size = cut + 1
+            body: Body
+            if validate:
+                assert isinstance(buffer, bytearray)
+                del buffer[size:]
+                body = _valid_utf8(buffer)
+            else:
+                body = memoryview(buffer)[:size]
             count = _count_lines(body)
             yield Chunk(body, line_no, position, position + consumed, count)
             position += consumed
@@ -263,7 +275,7 @@ def _skip(stream: BinaryIO, offset: int) -> None:
         remaining -= len(block)
 
 
-def _count_lines(body: bytes | bytearray) -> int:
+def _count_lines(body: Body) -> int:
     """Newlines in ``body``; numpy counts three times as fast as ``bytes.count`` and releases
     the GIL, so the reader thread does not hold up the workers. By slices: a comparison of
     the whole body would allocate (and fault in) a mask as large as the body."""
@@ -289,7 +301,7 @@ def _valid_utf8(body: bytes | bytearray) -> bytes | bytearray:
     return body
 
 
-def decode_lines(body: bytes | bytearray) -> pa.Array:
+def decode_lines(body: Body) -> pa.Array:
     """Whole-line bytes (valid UTF-8, ending in a newline) -> string array of lines without
     terminators.
 
@@ -302,6 +314,8 @@ def decode_lines(body: bytes | bytearray) -> pa.Array:
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    if isinstance(body, memoryview):
+        body = body.tobytes()
     whole = pa.array([body], pa.large_binary())
     pieces = pc.split_pattern(whole, "\n").flatten()
     # The body ends with a newline: the last piece is the empty text after it.

@@ -11,11 +11,14 @@ from __future__ import annotations
 import abc
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import pyarrow as pa
 
 from socialsight.errors import InputError
+
+if TYPE_CHECKING:
+    from socialsight.sources import Body
 
 
 @dataclass(frozen=True)
@@ -70,7 +73,7 @@ class LogFormat(abc.ABC):
         records and carry nothing). Must be vectorised: no per-line Python loop.
         """
 
-    def parse_bytes(self, body: bytes | bytearray, first_line: int) -> tuple[int, ParseResult]:
+    def parse_bytes(self, body: Body, first_line: int) -> tuple[int, ParseResult]:
         """Parse whole lines given as bytes (valid UTF-8, every line ending with a newline):
         the number of lines in ``body`` and what :meth:`parse` gives for them.
 

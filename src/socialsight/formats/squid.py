@@ -31,6 +31,8 @@ from socialsight.schema import RECORD_SCHEMA, REJECT_SCHEMA, TIMESTAMP
 if TYPE_CHECKING:
     from typing_extensions import Buffer
 
+    from socialsight.sources import Body
+
 _scan: Callable[[Buffer, int, int], dict[str, int | ScanBuffer]] | None
 try:
     # The C scanner of parse_bytes; without it (a failed build) parse_bytes falls back to parse.
@@ -297,7 +299,7 @@ class SquidNative(LogFormat):
         records = _records(rows, distinct, line_no)
         return ParseResult(records=records, rejects=rejects)
 
-    def parse_bytes(self, body: bytes | bytearray, first_line: int) -> tuple[int, ParseResult]:
+    def parse_bytes(self, body: Body, first_line: int) -> tuple[int, ParseResult]:
         """Parse whole lines given as bytes: (number of lines in ``body``, result).
 
         ``body`` is UTF-8 text made of whole lines, each ending in a newline (``\\r\\n``
@@ -643,8 +645,10 @@ def _scan_body(body: Buffer, first_line: int) -> _Scanned:
     return _scan(body, first_line, MAX_LINE_CHARS)
 
 
-def _lines_of(body: bytes | bytearray) -> pa.Array:
+def _lines_of(body: Body) -> pa.Array:
     """Whole-line bytes -> the lines without terminators (the fallback without the scanner)."""
+    if isinstance(body, memoryview):
+        body = body.tobytes()
     if not body.isascii():
         body = body.decode("utf-8", errors="replace").encode("utf-8")
     whole = pa.array([body], pa.large_binary())
