@@ -7,7 +7,6 @@ stderr and exit code 1; usage errors exit 2; nothing expected ends in a tracebac
 
 from __future__ import annotations
 
-import importlib.abc
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -17,15 +16,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeRemainingColumn,
-)
-from rich.table import Table
 from rich.text import Text
 
 from socialsight import __version__, formats
@@ -42,6 +32,8 @@ from socialsight.errors import SocialsightError
 from socialsight.privacy.keys import create_key
 
 if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
     from socialsight.ingest import IngestReport
     from socialsight.prefetch import Prefetch
 
@@ -133,6 +125,8 @@ def print_json(data: Any) -> None:
 
 
 def table(title: str, columns: Sequence[str], rows: list[list[Text]], caption: str = "") -> None:
+    from rich.table import Table  # imported when used: start-up time (issue #6)
+
     grid = Table(title=title, caption=caption or None, title_justify="left")
     for name in columns:
         grid.add_column(name, justify="right" if name in _NUMERIC else "left")
@@ -331,7 +325,18 @@ def _ingest(
     data_dir = resolve_data_dir(data)
     require_initialised(data_dir)
     units = load_directory(directory) if directory else EMPTY_DIRECTORY
-    show_bar = not json_out and stderr().is_terminal
+    options = {"mapping": str(mapping)} if mapping else None
+    if json_out or not stderr().is_terminal:  # no bar to draw: Rich's progress not imported
+        ingestor = Ingestor(data_dir, units, format, format_options=options, prefetch=prefetch)
+        return ingestor.run(paths)
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
     bar = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -340,11 +345,9 @@ def _ingest(
         TextColumn("{task.fields[rate]:,.0f} lines/s"),
         TimeRemainingColumn(),
         console=stderr(),
-        disable=not show_bar,
         transient=True,
     )
     with bar:
-        options = {"mapping": str(mapping)} if mapping else None
         ingestor = Ingestor(
             data_dir, units, format, _RichProgress(bar), format_options=options, prefetch=prefetch
         )
@@ -666,6 +669,8 @@ def simulate(
         days=days, people=people, seed=seed, start=first_day, timezone=timezone,
         format=format, outages=outages,
     )  # fmt: skip
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
     bar = Progress(
         TextColumn("simulating"), BarColumn(),
         TextColumn("day {task.completed:.0f}/{task.total:.0f}"),
@@ -785,8 +790,10 @@ def _without_pandas() -> None:
         sys.meta_path.insert(0, _NoPandas())
 
 
-class _NoPandas(importlib.abc.MetaPathFinder):
-    """An import finder that makes ``import pandas`` fail as if it were not installed."""
+class _NoPandas:
+    """An import finder (a ``sys.meta_path`` entry) that makes ``import pandas`` fail as if
+    it were not installed. Not derived from ``importlib.abc.MetaPathFinder``: importing that
+    module loads ``importlib.resources`` and more, tens of milliseconds of every ingest."""
 
     def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> None:
         if fullname.partition(".")[0] == "pandas":
