@@ -286,3 +286,30 @@ def test_summarise_builds_then_has_nothing_to_do(cli: Cli, data_dir: Path, tmp_p
     code, out, _ = cli("summarise", "--data", data_dir, "--json")
     again = json.loads(out)
     assert (code, again["new_batches"], again["days_recomputed"]) == (0, 0, 0)
+
+
+def test_the_console_runs_ingest_alone_with_the_same_help_and_errors(tmp_path: Path) -> None:
+    """``socialsight ingest`` builds only its own command (start-up, issue #6): the same
+    help, the same usage errors and exit codes as through the whole app."""
+    runs = []
+    for program in (
+        "import sys; from socialsight.cli import console;"
+        " sys.argv = ['socialsight', *sys.argv[1:]]; console()",
+        "import sys; from socialsight.cli import main; main(sys.argv[1:])",
+    ):
+        out = []
+        for args in (
+            ["ingest", "--help"],
+            ["ingest"],
+            ["ingest", "--data", str(tmp_path), "x.log"],
+        ):
+            done = subprocess.run(
+                [sys.executable, "-c", program, *args], capture_output=True, text=True,
+                env={**os.environ, "COLUMNS": "100"}, check=False,
+            )  # fmt: skip
+            out.append((done.returncode, done.stdout, done.stderr))
+        runs.append(out)
+    assert runs[0] == runs[1]
+    assert runs[0][0][0] == 0 and "Usage: socialsight ingest" in runs[0][0][1]
+    assert runs[0][1][0] == 2 and "Missing argument" in runs[0][1][2]
+    assert runs[0][2][0] == 1 and "not a socialsight data directory" in runs[0][2][2]
