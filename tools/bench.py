@@ -14,14 +14,19 @@ What it does (issue #6):
    were appended (cost should follow the new bytes).
 4. The analytics of the largest store: the time to build its per-day summaries, then
    services, dependencies and outages through :class:`socialsight.insights.Insights` from the
-   summaries and from the raw events, median of ``--analytics-runs`` (1 by default).
-5. Per-format parse throughput from ``tools/bench_formats.py`` when it exists.
+   summaries and from the raw events, and through the CLI, median of ``--analytics-runs``
+   (1 by default).
+5. Issue #6's analytics target, 30 days x 5,000 people, about 50M events: a 50M-line file
+   (cached, 6.7 GB) ingested once (wall, lines/s, peak RSS, CPU), then step 4 on its store,
+   median of 3 runs (``--no-50m`` skips it, ``--only-50m`` runs it alone).
+6. Per-format parse throughput from ``tools/bench_formats.py`` when it exists.
 
 It prints a table and writes the same figures to ``bench/results.json``. The machine is
 shared and figures move with its load: compare the ratios measured in the same run.
 
     python tools/bench.py                 # 1M and 10M lines, 3 runs each
-    python tools/bench.py --sizes 1m --runs 1
+    python tools/bench.py --sizes 1m --runs 1 --no-50m
+    python tools/bench.py --only-50m      # the 50M step alone (about 5 minutes)
 """
 
 from __future__ import annotations
@@ -54,6 +59,14 @@ GOACCESS_FORMAT = "%x.%^ %~%L %h %^/%s %b %m %U %e %^ %M"
 # Simulated people per million lines wanted (about 2,100 lines a person over 30 days).
 PEOPLE_PER_MILLION = 500
 SIZES = {"1m": 1_000_000, "10m": 10_000_000}
+# Issue #6's analytics target, 30 days x 5,000 people (about 50M events): the 10M file's
+# organisation (same people, seed and visits) with five times the requests per visit (the
+# simulator's default is 0.3), so the per-day summaries, which grow with person-days, keep the
+# 10M store's size. Ingested once, without GoAccess (``--only-50m``, ``--no-50m``).
+BIG = "50m"
+BIG_LINES = 50_000_000
+BIG_PEOPLE = 5_000
+BIG_LINES_PER_VISIT = 1.5
 
 
 @dataclass
@@ -80,7 +93,7 @@ def log(message: str) -> None:
 # -- data ------------------------------------------------------------------------------------
 def bench_file(size: str) -> tuple[Path, Path]:
     """The cached log of ``size`` lines and its directory file, generated when missing."""
-    lines = SIZES[size]
+    lines = BIG_LINES if size == BIG else SIZES[size]
     log_path = DATA / f"squid-{size}.log"
     directory = DATA / f"squid-{size}-directory.csv"
     if log_path.is_file() and directory.is_file():
@@ -89,9 +102,14 @@ def bench_file(size: str) -> tuple[Path, Path]:
 
     DATA.mkdir(parents=True, exist_ok=True)
     people = max(50, PEOPLE_PER_MILLION * lines // 1_000_000)
-    log(f"generating {lines:,} lines with the simulator ({people} people, 30 days) ...")
+    config = SimulationConfig(people=people, days=30, seed=11)
+    if size == BIG:
+        config = SimulationConfig(
+            people=BIG_PEOPLE, days=30, seed=11, lines_per_visit=BIG_LINES_PER_VISIT
+        )
+    log(f"generating {lines:,} lines with the simulator ({config.people} people, 30 days) ...")
     with tempfile.TemporaryDirectory(dir=DATA) as tmp:
-        summary = simulate(SimulationConfig(people=people, days=30, seed=11), Path(tmp))
+        summary = simulate(config, Path(tmp))
         if summary.lines < lines:
             raise SystemExit(f"the simulation wrote {summary.lines:,} lines, fewer than {lines:,}")
         partial = log_path.with_suffix(".part")
@@ -242,35 +260,70 @@ def incremental(work: Path) -> dict[str, Any]:
     }
 
 
-def analytics(data: Path, runs: int) -> dict[str, Any]:
-    """On the largest store: the time to build the per-day summaries after the ingest (once
-    per new data: the first question pays it, or ``socialsight summarise``), then the seconds
-    of each question the dashboard asks first, answered from them (median of ``runs``, a fresh
-    :class:`Insights` each time), and the same from the raw events for comparison."""
-    from socialsight.analytics.summaries import refresh_summaries
+QUESTIONS = ("services", "dependencies", "outages")
+
+
+def analytics(data: Path, runs: int, event_runs: int) -> dict[str, Any]:
+    """On an ingested store (the 10M one and the 50M one): the time to build the per-day
+    summaries after the ingest (``socialsight summarise``, once per new data: otherwise the
+    first question pays it), then the seconds of each question the dashboard asks first,
+    answered from them (median of ``runs``, a fresh :class:`Insights` each time: the figure
+    for issue #6's 1 s target), the same through the CLI with ``--json`` (a whole process,
+    start-up included), and from the raw events for comparison (``event_runs``, 0 skips)."""
     from socialsight.insights import Insights
     from socialsight.store.store import Store
 
-    insights = Insights.open(data)
-    start = time.perf_counter()
-    built = refresh_summaries(insights.store, insights.settings)
+    built = timed([SOCIALSIGHT, "summarise", "--data", str(data), "--json"])
     figures: dict[str, Any] = {
-        "summaries_build_seconds": round(time.perf_counter() - start, 2),
-        "summaries_days": built.days_recomputed,
+        "summaries_build_seconds": round(built.seconds, 2),
+        "summaries_days": json.loads(built.stdout)["days_recomputed"],
+        "summaries_build_peak_rss_mb": round(built.peak_rss_kb / 1024, 1),
+        "summaries_build_cpu_percent": round(
+            100 * built.cpu_seconds / built.seconds / (os.cpu_count() or 1)
+        ),
     }
-    for use_summaries, label in ((True, "seconds"), (False, "seconds_from_events")):
-        for name in ("services", "dependencies", "outages"):
+    for use_summaries, label, count in (
+        (True, "seconds", runs),
+        (False, "seconds_from_events", event_runs),
+    ):
+        for name in QUESTIONS:
             seconds = []
-            for _ in range(runs):
+            for _ in range(count):
                 fresh = Insights.open(data)
                 fresh.use_summaries = use_summaries
                 begin = time.perf_counter()
                 getattr(fresh, name)()
                 seconds.append(time.perf_counter() - begin)
-            figures[f"{name}_{label}"] = round(statistics.median(seconds), 3)
+            if seconds:
+                figures[f"{name}_{label}"] = round(statistics.median(seconds), 3)
+    for name in QUESTIONS:
+        cli = [timed([SOCIALSIGHT, name, "--data", str(data), "--json"]) for _ in range(runs)]
+        figures[f"{name}_cli_seconds"] = round(statistics.median(r.seconds for r in cli), 3)
+        if name == "outages":
+            # The planted outage must stay the only one found, whatever the volume.
+            figures["outages_found"] = [
+                {key: row[key] for key in ("service", "start", "end", "severity")}
+                for row in json.loads(cli[-1].stdout)["rows"]
+            ]
     store = Store.open(data / "store")
     figures["events"] = sum(store.events_per_file().values())
     return figures
+
+
+def bench_big(runs: int, work: Path) -> tuple[Measure, dict[str, Any]]:
+    """The 50M-line store of issue #6: one ingest into a fresh data directory (time, peak
+    RSS, CPU), then :func:`analytics` on it, each question's median of ``runs``."""
+    path, directory = bench_file(BIG)
+    data = fresh_data(work)
+    log(f"{path.name}: socialsight ingest x1")
+    run = timed(ingest_command(data, directory, path))
+    reported = json.loads(run.stdout)
+    if reported["lines"] != BIG_LINES:
+        raise SystemExit(f"ingest read {reported['lines']} lines of {BIG_LINES}")
+    log(f"  {run.seconds:.2f} s; analytics ...")
+    figures = analytics(data, runs, event_runs=1)
+    shutil.rmtree(data)
+    return measure("socialsight ingest", path, BIG_LINES, [run]), figures
 
 
 def format_throughput() -> Any:
@@ -307,6 +360,36 @@ def render(measures: list[Measure]) -> str:
     return "\n".join(rows)
 
 
+def big_results(ingest: Measure, queries: dict[str, Any]) -> dict[str, Any]:
+    """The 50M step's entries of ``bench/results.json``."""
+    return {
+        "ingest_50m": asdict(ingest),
+        "analytics_50m": queries,
+        "simulation_50m": {"people": BIG_PEOPLE, "days": 30, "seed": 11,
+                           "lines_per_visit": BIG_LINES_PER_VISIT},
+    }  # fmt: skip
+
+
+def print_big(ingest: Measure, queries: dict[str, Any]) -> None:
+    print(f"\n{BIG} lines: ingest {ingest.seconds:.1f} s, {ingest.lines_per_s:,} lines/s, "
+          f"peak RSS {ingest.peak_rss_mb:.0f} MB, CPU {ingest.cpu_percent} %")  # fmt: skip
+    print(f"analytics {BIG}: " + ", ".join(f"{k} {v}" for k, v in queries.items()))
+
+
+def only_big(analytics_runs: int) -> None:
+    """``--only-50m``: the 50M step alone, its entries replaced in the existing results."""
+    with tempfile.TemporaryDirectory(prefix="socialsight-bench-") as tmp:
+        ingest, queries = bench_big(max(3, analytics_runs), Path(tmp))
+    results = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
+    results.update(big_results(ingest, queries))
+    results["when_50m"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print(render([ingest]))
+    print_big(ingest, queries)
+    print(f"\nwritten to {RESULTS.relative_to(ROOT)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1m,10m", help="comma-separated: 1m, 10m")
@@ -315,21 +398,33 @@ def main() -> None:
         "--analytics-runs", type=int, default=1, help="runs of each analytics query"
     )
     parser.add_argument("--prepare", action="store_true", help="only generate the files")
+    big = parser.add_mutually_exclusive_group()
+    big.add_argument(
+        "--no-50m", dest="big", action="store_false", help="skip the 50M-line ingest, analytics"
+    )
+    big.add_argument(
+        "--only-50m", action="store_true", help="only the 50M step (other results are kept)"
+    )
     opts = parser.parse_args()
     sizes = [s.strip() for s in opts.sizes.split(",") if s.strip()]
     unknown = set(sizes) - set(SIZES)
     if unknown:
         raise SystemExit(f"unknown size {sorted(unknown)}; choose from {sorted(SIZES)}")
-    for size in sizes:
+    if opts.only_50m:
+        sizes = []
+    for size in [*sizes, *([BIG] if opts.big else [])]:
         bench_file(size)
     if opts.prepare:
         return
-    goaccess = ensure_goaccess()
     # An installed package runs from compiled bytecode; an editable install under
     # PYTHONDONTWRITEBYTECODE=1 (as on these machines) would recompile socialsight's modules
     # on every run (about 0.1 s). Compile them once, as an install does.
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "src")], check=True,
                    capture_output=True)  # fmt: skip
+    if opts.only_50m:
+        only_big(opts.analytics_runs)
+        return
+    goaccess = ensure_goaccess()
     started = time.time()
     measures: list[Measure] = []
     with tempfile.TemporaryDirectory(prefix="socialsight-bench-") as tmp:
@@ -339,9 +434,12 @@ def main() -> None:
             found, data = bench_size(size, opts.runs, goaccess, work)
             measures.extend(found)
         log("analytics on the largest store ...")
-        queries = analytics(data, opts.analytics_runs)
+        queries = analytics(data, opts.analytics_runs, opts.analytics_runs)
         log("incremental re-ingest ...")
         again = incremental(work)
+        if opts.big:
+            shutil.rmtree(data)  # room for the 50M store
+            big_ingest, big_queries = bench_big(max(3, opts.analytics_runs), work)
     formats = format_throughput()
     version = subprocess.run([goaccess, "--version"], capture_output=True, text=True).stdout
     results = {
@@ -361,6 +459,8 @@ def main() -> None:
         "analytics": queries,
         "formats": formats,
     }
+    if opts.big:
+        results.update(big_results(big_ingest, big_queries))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     print(render(measures))
@@ -370,6 +470,8 @@ def main() -> None:
         f"{again['appended_seconds']:.2f} s"
     )
     print("analytics: " + ", ".join(f"{k} {v}" for k, v in queries.items()))
+    if opts.big:
+        print_big(big_ingest, big_queries)
     print(f"\nwritten to {RESULTS.relative_to(ROOT)}")
 
 
