@@ -313,3 +313,33 @@ def test_the_console_runs_ingest_alone_with_the_same_help_and_errors(tmp_path: P
     assert runs[0][0][0] == 0 and "Usage: socialsight ingest" in runs[0][0][1]
     assert runs[0][1][0] == 2 and "Missing argument" in runs[0][1][2]
     assert runs[0][2][0] == 1 and "not a socialsight data directory" in runs[0][2][2]
+
+
+def test_an_ingest_with_json_imports_neither_rich_nor_the_other_commands(tmp_path: Path) -> None:
+    """Start-up (issue #6): the ingest command alone needs no Rich (nothing drawn) and none of
+    the other command modules."""
+    program = (
+        "import sys; from socialsight.cli import console;"
+        " sys.argv = ['socialsight', *sys.argv[1:]]\n"
+        "try:\n    console()\nfinally:\n"
+        "    print(sorted(m for m in sys.modules if m.split('.')[0] == 'rich'"
+        " or m.startswith('socialsight.commands.')), file=sys.stderr)"
+    )
+    assert main_init(tmp_path / "data") == 0
+    log = small_org_log(tmp_path / "access.log")
+    done = subprocess.run(
+        [sys.executable, "-c", program, "ingest", "--data", str(tmp_path / "data"), "--json",
+         str(log)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["records"] == 26
+    assert done.stderr.strip().splitlines()[-1] == "[]"
+
+
+def main_init(data: Path) -> int:
+    done = subprocess.run(
+        [sys.executable, "-m", "socialsight", "init", "--data", str(data)],
+        capture_output=True, check=False,
+    )  # fmt: skip
+    return done.returncode

@@ -15,8 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.text import Text
 
 from socialsight import __version__, formats
 from socialsight.config import (
@@ -32,7 +30,9 @@ from socialsight.errors import SocialsightError
 from socialsight.privacy.keys import create_key
 
 if TYPE_CHECKING:
+    from rich.console import Console
     from rich.progress import Progress, TaskID
+    from rich.text import Text
 
     from socialsight.ingest import IngestReport
     from socialsight.prefetch import Prefetch
@@ -54,6 +54,8 @@ PIPE_WIDTH = 200
 
 def stdout() -> Console:
     """The console for results (made per call so that redirection is always honoured)."""
+    from rich.console import Console
+
     console = Console(highlight=False, soft_wrap=False)
     if not console.is_terminal:
         console.width = PIPE_WIDTH
@@ -62,6 +64,8 @@ def stdout() -> Console:
 
 def stderr() -> Console:
     """The console for progress, warnings and errors."""
+    from rich.console import Console
+
     return Console(stderr=True, highlight=False, width=PIPE_WIDTH)
 
 
@@ -80,6 +84,8 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of 
 def safe(value: Any) -> Text:
     """A table cell: log-derived text is never read as Rich markup, and control characters
     (terminal escape sequences from a hostile log) are shown escaped, not executed."""
+    from rich.text import Text
+
     if value is None:
         return Text("-", style="dim")
     if isinstance(value, float):
@@ -102,6 +108,8 @@ def _local(value: datetime | None, zone: str) -> datetime | None:
 
 
 def human_bytes(value: int | None) -> Text:
+    from rich.text import Text
+
     if value is None:
         return Text("-", style="dim")
     size = float(value)
@@ -202,6 +210,8 @@ class _RichProgress:
         self.task = self.bar.add_task("ingest", total=max(total_bytes, 1), lines=0, rate=0)
 
     def file(self, path: Path) -> None:
+        from rich.text import Text
+
         if self.task is not None:
             self.bar.update(self.task, description=Text(path.name[:40]).plain)
 
@@ -270,6 +280,8 @@ def ingest(
             }
         )
     else:
+        from rich.text import Text
+
         rows = [
             [
                 safe(f.path),
@@ -298,6 +310,8 @@ def ingest(
         if report.rejected:
             stdout().print("  (see `socialsight rejects --show` for the lines themselves)")
     for refused in report.refused:
+        from rich.text import Text
+
         stderr().print(Text(f"refused {refused.path}: {refused.note}"))
     if report.files and len(report.refused) == len(report.files):
         raise typer.Exit(1)
@@ -492,6 +506,8 @@ def rejects(
 
     Example: socialsight rejects --show --reason not-squid-access
     """
+    from rich.text import Text
+
     from socialsight.rejects import show_lines
     from socialsight.store.store import Store
 
@@ -703,6 +719,8 @@ def simulate(
     if json_out:
         print_json(info)
         return
+    from rich.text import Text
+
     console = stdout()
     console.print(
         f"Simulated {summary.people:,} people in {len(summary.units)} units over "
@@ -761,11 +779,15 @@ def main(argv: Sequence[str] | None = None, only: str | None = None) -> None:
     by the library comes through it and is reported here. With ``only``, ``argv`` are the
     arguments of that one command, run without building the others.
     """
+    if only is None:
+        _load_command_modules()
     run: Callable[..., Any] = app if only is None else _only(only)
     prog = "socialsight" if only is None else f"socialsight {only}"
     try:
         run(args=list(argv) if argv is not None else None, prog_name=prog)
     except SocialsightError as exc:
+        from rich.text import Text
+
         stderr().print(Text(f"error: {exc}"))
         sys.exit(1)
     except KeyboardInterrupt:
@@ -819,8 +841,9 @@ class _NoPandas:
 
 def _load_command_modules() -> None:
     """Commands that live in ``socialsight/commands/<topic>.py`` register themselves on ``app``
-    when imported; every module of that package is imported here, after the helpers above
-    exist, so that adding a command group is adding one file."""
+    when imported; every module of that package is imported here, when the whole app runs
+    (not for ``socialsight ingest`` alone, which needs none of them nor Rich, which they
+    import), so that adding a command group is adding one file."""
     import importlib
     import pkgutil
 
@@ -829,8 +852,6 @@ def _load_command_modules() -> None:
     for info in pkgutil.iter_modules(commands.__path__):
         importlib.import_module(f"{commands.__name__}.{info.name}")
 
-
-_load_command_modules()
 
 if __name__ == "__main__":  # pragma: no cover
     main()
