@@ -255,8 +255,11 @@ class DnsQueryLog(LogFormat):
         text = pa.array([line for line in lines if line.strip(BLANK_CHARS)], pa.string())
         if len(text) == 0:
             return 0.0
+        named = pc.match_substring_regex(text, cls.program)
+        if not pc.any(named).as_py():
+            return 0.0  # no line names this resolver: the time stamps need not be read
         stamp, _bad = split_time(text, dt.datetime.now(dt.UTC))
-        mine = pc.and_(stamp.is_valid(), pc.match_substring_regex(text, cls.program))
+        mine = pc.and_(stamp.is_valid(), named)
         return float(pc.sum(mine.cast(pa.int64())).as_py() or 0) / len(text)
 
     program: ClassVar[str]
