@@ -288,7 +288,10 @@ def _count_lines(body: Body) -> int:
     )
 
 
-_COUNT_SLICE = 256 * 1024
+# Large enough that the reader takes the GIL back a few times per chunk (it waits for it while
+# the main thread imports, at the start of an ingest), small enough that the mask's memory is
+# reused from one slice to the next.
+_COUNT_SLICE = 4 * 1024 * 1024
 
 
 def _valid_utf8(body: bytes | bytearray) -> bytes | bytearray:
