@@ -8,10 +8,13 @@ decoded lines, ``parse_reference`` on the same lines) and compares records (cast
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import mmap
 import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -371,3 +374,261 @@ damaged_body = st.lists(
 @given(text_body | bytes_body | damaged_body, st.integers(1, 10**12))
 def test_generated_bodies(body: bytes, first_line: int) -> None:
     assert_same(body, first_line)
+
+
+# -- the scanner's own paths (issue #6: word-at-a-time parsing, the hash tables, SSE2) --------
+
+SOURCE = Path(__file__).resolve().parents[1] / "src" / "socialsight" / "formats" / "_squidscan.c"
+
+
+def scanned_values(scanned: dict[str, int | Any], name: str) -> list[bytes]:
+    """The distinct values of dictionary ``name`` in the scanner's order."""
+    offsets = memoryview(scanned[name + "_offsets"]).cast("i").tolist()
+    data = bytes(memoryview(scanned[name + "_data"]))
+    return [data[start:end] for start, end in itertools.pairwise(offsets)]
+
+
+def scanned_rows(scanned: dict[str, int | Any], name: str) -> list[bytes]:
+    """The value of dictionary ``name`` for every row, through its indices."""
+    values = scanned_values(scanned, name)
+    return [values[i] for i in memoryview(scanned[name + "_indices"]).cast("i").tolist()]
+
+
+def first_appearance(values: list[bytes]) -> list[bytes]:
+    return list(dict.fromkeys(values))
+
+
+def squid_line(user: str = "nazsoau", url: str = "http://hi5.com/", **fields: str) -> str:
+    parts = {
+        "time": "1157689344.736", "elapsed": "4969", "client": "10.105.47.218",
+        "code": "TCP_MISS/200", "bytes": "29359", "method": "GET", "url": url, "user": user,
+        "hier": "DIRECT/204.13.51.238", "mime": "text/html",
+    }  # fmt: skip
+    parts.update(fields)
+    return " ".join(parts.values())
+
+
+@pytest.fixture(params=["hashed", "colliding"])
+def hashes(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Run a test twice: with the scanner's hash, and with every value hashing alike, so that
+    each lookup compares the values themselves (as real collisions do)."""
+    from socialsight.formats import _squidscan
+
+    _squidscan._collide_hashes(request.param == "colliding")
+    try:
+        yield request.param
+    finally:
+        _squidscan._collide_hashes(False)
+
+
+def test_values_that_differ_in_one_byte_stay_apart(hashes: str) -> None:
+    # Values of every length around the scanner's 8-, 16-, 24- and 32-byte words, each also
+    # with one byte changed at every position: equal prefixes, equal lengths, equal words
+    # but one. Every one must get its own dictionary entry, in order of first appearance.
+    users: list[str] = []
+    for length in range(1, 42):
+        base = "".join(chr(ord("a") + i % 26) for i in range(length))
+        users.append(base)
+        for k in range(length):
+            users.append(base[:k] + "Z" + base[k + 1 :])
+            users.append(base[:k] + "0" + base[k + 1 :])
+    users += users[::-1]  # every value again: found, not added
+    hosts = [f"http://{user}.example/" for user in users]
+    body = "".join(f"{squid_line(user=u, url=h)}\n" for u, h in zip(users, hosts, strict=True))
+    from socialsight.formats._squidscan import scan
+
+    scanned = scan(body.encode(), 1, MAX_LINE_CHARS)
+    expected_users = [user.encode() for user in users]
+    assert scanned["rows"] == len(users)
+    assert scanned_values(scanned, "user") == first_appearance(expected_users)
+    assert scanned_rows(scanned, "user") == expected_users
+    keys = [host.rstrip("/").encode() for host in hosts]
+    assert scanned_values(scanned, "url_key") == first_appearance(keys)
+    assert scanned_rows(scanned, "url_key") == keys
+    # Length 1 gives "a", "Z", "0"; length n > 1 gives 2n + 1 values.
+    assert scanned["user_distinct"] == len(set(users)) == 3 + sum(2 * n + 1 for n in range(2, 42))
+    # The hash changes from call to call; the result does not.
+    again = scan(body.encode(), 1, MAX_LINE_CHARS)
+    assert {k: bytes(memoryview(v)) if not isinstance(v, int) else v for k, v in again.items()} == {
+        k: bytes(memoryview(v)) if not isinstance(v, int) else v for k, v in scanned.items()
+    }
+    assert_same(body.encode())
+
+
+def test_every_row_has_its_own_value_in_every_field(hashes: str) -> None:
+    rows = 3_000 if hashes == "hashed" else 600  # colliding: every lookup scans all values
+    body = "".join(
+        squid_line(
+            time=f"{1157680000 + i}.{i % 1000:03d}",
+            elapsed=str(i),
+            client=f"10.{i // 65536}.{i // 256 % 256}.{i % 256}",
+            code=f"TCP_{'X' * (i % 40)}{i}/200",
+            bytes=str(i * 7919),
+            method=f"M{i}",
+            url=f"http://{'h' * (i % 37)}{i}.example:{i % 65535 + 1}/p{i}",
+            user=f"u{'v' * (i % 33)}{i}",
+            hier=f"DIRECT/{'p' * (i % 29)}{i}",
+            mime=f"t/{i}",
+        )
+        + "\n"
+        for i in range(rows)
+    ).encode()
+    from socialsight.formats._squidscan import scan
+
+    scanned = scan(body, 1, MAX_LINE_CHARS)
+    for name in ("client", "code", "method", "user", "hier", "mime", "url_key"):
+        assert scanned[name + "_distinct"] == rows, name
+    assert scanned_rows(scanned, "hier")[567] == b"DIRECT/" + b"p" * (567 % 29) + b"567"
+    records, rejects = assert_same(body)
+    assert records.num_rows == rows
+    assert rejects.num_rows == 0
+
+
+NUMBERS = [
+    "0", "7", "12345678", "99999999", "00000001", "123456789", "123456789012345",
+    "1234567890123456", "123456789012345678", "1234567890123456789", "-", "-0", "-5",
+    "-12345678", "-123456789", "--5", "5-", "1-2", "+5", "1a", "a1", "12345x78", "1234567x",
+    "x2345678", "1234567/", "1234567:", "/", ":", "٣",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("value", NUMBERS)
+@pytest.mark.parametrize("field", ["elapsed", "bytes"])
+def test_numbers_word_at_a_time(field: str, value: str) -> None:
+    # Up to eight digits are read in one word: a bad byte at every position, the bounds of
+    # the digit class ('/' and ':' are next to '0' and '9'), signs, and longer numbers.
+    body = f"{squid_line(**{field: value})}\n".encode()
+    records, rejects = assert_same(body)
+    column = "event.duration_ms" if field == "elapsed" else "http.response.bytes"
+    if value.isascii() and value.isdigit() and len(value) <= 15:
+        assert records.column(column).to_pylist() == [int(value)]
+    if field == "elapsed" and value in ("-12345678", "-5", "-0"):
+        assert records.column(column).to_pylist() == [int(value)]
+    if value in ("12345x78", "1234567:", "+5"):
+        assert rejects.column("reason").to_pylist() == [f"bad-{field}"]
+
+
+TIMES = [
+    "1157689344.736", "9999999999.999", "0000000000.000", "1157689344.7361", "115768934.736",
+    "1157689344,736", "11576893x4.736", "1157689344.7x6", "1157689344.73/", "/157689344.736",
+    "1157689344.:36", "11576893441736", "1157689344.", "1157689344", "1157689344.9",
+    "1157689344.123456", "1157689344.1234567", "12345678901.736",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("time", TIMES)
+def test_times_word_at_a_time(time: str) -> None:
+    # Squid's own 14-character form is read in words; anything else takes the general path.
+    body = f"{squid_line(time=time)}\n".encode()
+    records, _ = assert_same(body)
+    if time in ("1157689344.736", "9999999999.999", "0000000000.000", "1157689344.9"):
+        seconds, fraction = time.split(".")
+        micros = int(seconds) * 1_000_000 + int(fraction.ljust(6, "0"))
+        assert records.column("@timestamp").cast(pa.int64()).to_pylist() == [micros]
+
+
+def test_invalid_utf8_anywhere_after_ascii() -> None:
+    # The scanner checks UTF-8 in the same pass as it cuts fields, from the first non-ASCII
+    # 64-byte block on; when invalid, it goes on in a replaced copy from there. The bad byte
+    # is put at every offset of a line, after bodies of several lengths, so that it falls at
+    # every place of a block and of a field (a line cut so far must survive the switch).
+    line = squid_line()
+    for before in (0, 1, 7):
+        head = "".join(f"{squid_line(elapsed=str(i))}\n" for i in range(before)).encode()
+        for offset in range(0, len(line) + 1, 3):
+            raw = line.encode()
+            body = head + raw[:offset] + b"\xff\xfe" + raw[offset:] + b"\n" + raw + b"\n"
+            records, rejects = assert_same(body)
+            assert records.num_rows + rejects.num_rows == before + 2
+
+
+def test_replaced_bytes_grow_the_urls() -> None:
+    # Each invalid byte becomes three (U+FFFD): the URLs of the replaced body are longer
+    # than the body the scanner reserved room for.
+    body = "".join(
+        f"{squid_line(url='http://h.example/' + chr(0xDC80) * (n * 50))}\n" for n in range(40)
+    ).encode("utf-8", "surrogateescape")
+    assert b"\x80" in body
+    records, _ = assert_same(body)
+    assert records.num_rows == 40
+    urls = records.column("url.original").to_pylist()
+    assert urls[39] == "http://h.example/" + "\ufffd" * 1950
+
+
+def test_lines_with_many_fields_and_long_blanks() -> None:
+    # More than ten fields (the scanner keeps the first ten and the end of the last), runs of
+    # blanks longer than a 64-byte block, and lines ending at every place of a block.
+    lines = [
+        squid_line() + " extra" * 30,
+        squid_line().replace(" ", " " * 70),
+        squid_line().replace(" ", "\t \x0b\x0c\r" * 15) + " \t" * 40,
+        *(squid_line(user="u" * n) for n in range(1, 80)),
+        " ".join(["x"] * 200),
+    ]
+    body = "".join(f"{line}\n" for line in lines).encode()
+    records, rejects = assert_same(body)
+    assert records.num_rows == len(lines) - 1
+    assert rejects.to_pylist() == [{"log.line": len(lines), "reason": "not-squid-access"}]
+
+
+# -- the portable build: what a machine without SSE2 or little-endian words runs -------------
+
+
+@pytest.fixture(scope="module")
+def portable_scan(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., dict[str, Any]]:
+    """The scanner built again with -DSQUIDSCAN_PORTABLE (plain C: no SSE2, no word loads)."""
+    from setuptools import Distribution, Extension
+    from setuptools.command.build_ext import build_ext
+
+    where = tmp_path_factory.mktemp("portable")
+    name = "socialsight.formats._squidscan"
+    extension = Extension(name, [str(SOURCE)], define_macros=[("SQUIDSCAN_PORTABLE", "1")])
+    command = build_ext(Distribution({"name": "portable", "ext_modules": [extension]}))
+    command.build_lib = str(where / "lib")
+    command.build_temp = str(where / "tmp")
+    command.ensure_finalized()
+    command.run()
+    spec = importlib.util.spec_from_file_location(name, command.get_ext_fullpath(name))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    scan: Callable[..., dict[str, Any]] = module.scan
+    return scan
+
+
+def assert_same_scan(portable: Callable[..., dict[str, Any]], body: bytes) -> None:
+    from socialsight.formats._squidscan import scan
+
+    def plain(result: dict[str, Any]) -> dict[str, int | bytes]:
+        return {k: v if isinstance(v, int) else bytes(memoryview(v)) for k, v in result.items()}
+
+    for max_chars in (MAX_LINE_CHARS, 60):
+        assert plain(portable(body, 5, max_chars)) == plain(scan(body, 5, max_chars))
+
+
+def portable_bodies() -> list[bytes]:
+    bodies = [with_newline(path.read_bytes()) for path in sorted(GOLDEN.glob("*.log"))]
+    bodies += [with_newline(path.read_bytes()) for path in REAL_SAMPLES]
+    bodies.append("".join(f"{squid_line(user='u' * n)}\n" for n in range(1, 80)).encode())
+    bodies.append((squid_line() + " x" * 60 + "\n").encode() * 3)
+    bodies.append(squid_line().encode() + b"\xff\n" + "é€😀\n".encode() + b"\xe2\x82\n")
+    bodies.append(b"")
+    if BENCH_1M.is_file():
+        with BENCH_1M.open("rb") as stream:
+            bodies.append(b"".join(itertools.islice(stream, 20_000)))
+    return bodies
+
+
+def test_the_portable_build_gives_the_same_columns(
+    portable_scan: Callable[..., dict[str, Any]],
+) -> None:
+    for body in portable_bodies():
+        assert_same_scan(portable_scan, body)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(body=text_body | bytes_body | damaged_body)
+def test_the_portable_build_on_generated_bodies(
+    portable_scan: Callable[..., dict[str, Any]], body: bytes
+) -> None:
+    assert_same_scan(portable_scan, body)

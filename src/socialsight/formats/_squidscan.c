@@ -12,6 +12,10 @@
  * Columns come back as ScanBuffer objects (the buffer protocol over memory allocated here), so
  * Python wraps them into Arrow arrays without a copy. The scan itself runs without the GIL:
  * ingest parses chunks on two threads.
+ *
+ * Speed (docs/formats/squid.md, "the C scanner"): SSE2, which every x86-64 CPU has, and
+ * word-at-a-time tricks on little-endian machines. Built with -DSQUIDSCAN_PORTABLE, neither:
+ * the plain C that other machines run (tests/test_squidscan.py builds and checks that too).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -33,8 +37,6 @@ enum { F_TIME, F_ELAPSED, F_CLIENT, F_CODE, F_BYTES, F_METHOD, F_URL, F_USER, F_
 enum { D_CLIENT, D_CODE, D_METHOD, D_USER, D_HIER, D_MIME, D_URLKEY, NDICTS };
 static const char *const DICT_NAMES[NDICTS] = {"client", "code", "method", "user",
                                                "hier",   "mime", "url_key"};
-static const int DICT_FIELDS[NDICTS] = {F_CLIENT, F_CODE, F_METHOD, F_USER,
-                                        F_HIER,   F_MIME, F_URL};
 
 /* " \t\n\v\f\r": what utf8_trim(BLANK_CHARS) strips and ascii_split_whitespace splits on. */
 static unsigned char IS_WS[256];
@@ -107,37 +109,85 @@ static int vec_append(Vec *v, const void *src, size_t n) {
     return 1;
 }
 
-/* ---------------------------------------------------------------- dictionaries */
+/* ---------------------------------------------------------------- words and bits */
 
-typedef struct {
-    uint64_t hash;
-    uint32_t start; /* offset in the body */
-    uint32_t len;
-} Entry;
-
-typedef struct {
-    uint32_t *slots; /* entry index + 1; 0 is empty */
-    size_t mask;
-    Entry *entries;
-    size_t n;
-    size_t cap;
-    int32_t *indices; /* one per kept row */
-} Dict;
-
-#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/* Word-at-a-time tricks need little-endian words (and GCC or Clang); SSE2 is part of x86-64.
+ * -DSQUIDSCAN_PORTABLE turns both off: the plain C that other machines run, built and checked
+ * by the tests. */
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && \
+    !defined(SQUIDSCAN_PORTABLE)
 #define LITTLE_ENDIAN_WORDS 1
 #else
 #define LITTLE_ENDIAN_WORDS 0
-#define __builtin_ctzll(x) 0 /* never reached: the word loops are off */
 #endif
+
+#if defined(__SSE2__) && !defined(SQUIDSCAN_PORTABLE)
+#define USE_SSE2 1
+#else
+#define USE_SSE2 0
+#endif
+
+/* The row loop is one function once inlined: calls per row cost spills of the field arrays. */
+#if defined(__GNUC__)
+#define NOINLINE __attribute__((noinline))
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define NOINLINE
+#define ALWAYS_INLINE inline
+#endif
+
+/* Index of the lowest set bit of a non-zero word. */
+static inline unsigned ctz64(uint64_t x) {
+#if defined(__GNUC__) && !defined(SQUIDSCAN_PORTABLE)
+    return (unsigned)__builtin_ctzll(x);
+#else
+    static const unsigned char debruijn[64] = {
+        0,  1,  2,  53, 3,  7,  54, 27, 4,  38, 41, 8,  34, 55, 48, 28, 62, 5,  39, 46, 44, 42,
+        22, 9,  24, 35, 59, 56, 49, 18, 29, 11, 63, 52, 6,  26, 37, 40, 33, 47, 61, 45, 43, 21,
+        23, 58, 17, 10, 51, 25, 36, 32, 60, 20, 57, 16, 50, 31, 19, 15, 30, 14, 13, 12};
+    return debruijn[((x & (0 - x)) * UINT64_C(0x022FDD63CC95386D)) >> 58];
+#endif
+}
+
+/* Index of the highest set bit of a non-zero word, from the top. */
+static inline unsigned clz64(uint64_t x) {
+#if defined(__GNUC__) && !defined(SQUIDSCAN_PORTABLE)
+    return (unsigned)__builtin_clzll(x);
+#else
+    unsigned n = 0;
+    while (!(x & (UINT64_C(1) << 63))) {
+        x <<= 1;
+        n++;
+    }
+    return n;
+#endif
+}
+
+/* Number of set bits. */
+static inline unsigned popcount64(uint64_t x) {
+#if defined(__GNUC__) && !defined(SQUIDSCAN_PORTABLE)
+    return (unsigned)__builtin_popcountll(x);
+#else
+    unsigned n = 0;
+    for (; x; x &= x - 1) {
+        n++;
+    }
+    return n;
+#endif
+}
+
+/* Eight bytes at p as a word (any byte order: only equality and hashing within a scan use it). */
+static inline uint64_t load8(const unsigned char *p) {
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return w;
+}
 
 /* The n (< 8) bytes at p as a word. One 8-byte load when 8 bytes are readable before `end`:
  * a variable-length memcpy into a word stalls on store forwarding and was a fifth of the scan. */
 static inline uint64_t load_partial(const unsigned char *p, size_t n, const unsigned char *end) {
     if (LITTLE_ENDIAN_WORDS && (size_t)(end - p) >= 8) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        return w & ((UINT64_C(1) << (8 * n)) - 1);
+        return load8(p) & ((UINT64_C(1) << (8 * n)) - 1);
     }
     uint64_t v = 0;
     for (size_t i = 0; i < n; i++) {
@@ -146,48 +196,97 @@ static inline uint64_t load_partial(const unsigned char *p, size_t n, const unsi
     return v;
 }
 
-/* A fast multiplicative hash over 8-byte words. Only equality within one scan matters. */
-static inline uint64_t hash_bytes(const unsigned char *p, size_t n, const unsigned char *end) {
-    uint64_t h = 0x9E3779B97F4A7C15ULL ^ (n * 0xC2B2AE3D27D4EB4FULL);
-    while (n >= 8) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        h = (h ^ w) * 0xFF51AFD7ED558CCDULL;
-        h ^= h >> 32;
-        p += 8;
-        n -= 8;
+/* ---------------------------------------------------------------- dictionaries */
+
+/* A dictionary column: the distinct values in order of first appearance, and an open-addressing
+ * hash table of their indices. A value keeps its length and its first and last eight bytes
+ * (zero-padded when shorter): values of up to 16 bytes (most of them: codes, methods,
+ * addresses, users) are compared without reading the body. Both arrays are small and dense:
+ * they stay in cache while the body and the columns stream past. */
+typedef struct {
+    uint64_t head;  /* bytes [0, 8) of the value */
+    uint64_t tail;  /* bytes [len - 8, len) when len > 8, else 0 */
+    uint32_t start; /* offset of the value in `values` */
+    uint32_t len;
+} Entry;
+
+typedef struct {
+    uint32_t hash;   /* top half of the value's hash: a first filter, and its place on growth */
+    uint32_t index1; /* index of the value + 1; 0 marks an empty slot */
+} Slot;
+
+typedef struct {
+    Slot *slots;
+    size_t mask;    /* slots - 1 */
+    unsigned shift; /* 64 - log2(slots): the top bits of a hash pick its slot */
+    Entry *entries;
+    size_t n;
+    size_t cap;
+    /* The distinct values end to end: longer values are compared here, not at their first
+     * place in the body, which is far away (a cache miss per row) by the time they recur. */
+    Vec values;
+    int32_t *indices; /* one per kept row */
+} Dict;
+
+/* Set by _collide_hashes() (tests): every hash 0. Read under the GIL when a scan starts. */
+static int COLLIDE;
+
+static const uint64_t K1 = UINT64_C(0x9E3779B97F4A7C15);
+static const uint64_t K2 = UINT64_C(0xC2B2AE3D27D4EB4F);
+static const uint64_t K3 = UINT64_C(0xFF51AFD7ED558CCD);
+
+/* The key of a value: its first and last eight bytes and a hash of all of it. The hash is a
+ * few multiplies (it only has to spread values within one scan); `seed` changes per scan, so
+ * that log lines written to collide cannot count on one fixed function. */
+static inline uint64_t value_key(const unsigned char *p, size_t n, const unsigned char *end,
+                                 uint64_t seed, uint64_t *head, uint64_t *tail) {
+    uint64_t h;
+    if (n < 8) {
+        *head = load_partial(p, n, end);
+        *tail = 0;
+    } else {
+        *head = load8(p);
+        *tail = n > 8 ? load8(p + n - 8) : 0;
     }
-    if (n) {
-        h = (h ^ load_partial(p, n, end)) * 0xFF51AFD7ED558CCDULL;
+    h = ((*head ^ seed) * K1) ^ ((*tail + n) * K2);
+    /* The bytes between the first and the last eight (values over 16 bytes): up to 32 bytes
+     * (host keys, hierarchy codes) in two words that may overlap, without a loop whose
+     * length varies. */
+    if (n > 16) {
+        h ^= (load8(p + 8) ^ K2) * K3;
+        if (n > 24) {
+            h ^= (load8(p + (n <= 32 ? n - 16 : 16)) ^ K1) * K2;
+            for (size_t i = 24; i + 8 < n; i += 8) {
+                h = (h ^ load8(p + i)) * K3;
+            }
+        }
     }
-    h ^= h >> 29;
-    h *= 0xC4CEB9FE1A85EC53ULL;
-    h ^= h >> 32;
+    /* The slot is taken from the top bits, where a product mixes all the bits of its factors:
+     * no finishing rounds needed. */
     return h;
 }
 
-/* memcmp(a, b, n) == 0 inline: the values are short, and the call was a tenth of the scan. */
-static inline int bytes_equal(const unsigned char *a, const unsigned char *b, size_t n,
-                              const unsigned char *end) {
-    while (n >= 8) {
-        uint64_t x, y;
-        memcpy(&x, a, 8);
-        memcpy(&y, b, 8);
-        if (x != y) {
+/* The bytes of two values of the same length n > 16 between their first and last eight. */
+static inline int middle_equal(const unsigned char *a, const unsigned char *b, size_t n) {
+    /* Up to 32 bytes: two words that may overlap. */
+    size_t second = n <= 32 ? n - 16 : 16;
+    if (((load8(a + 8) ^ load8(b + 8)) | (load8(a + second) ^ load8(b + second))) != 0) {
+        return 0;
+    }
+    for (size_t i = 24; i + 8 < n; i += 8) {
+        if (load8(a + i) != load8(b + i)) {
             return 0;
         }
-        a += 8;
-        b += 8;
-        n -= 8;
     }
-    return n == 0 || load_partial(a, n, end) == load_partial(b, n, end);
+    return 1;
 }
 
 static int dict_init(Dict *d, size_t rows) {
     memset(d, 0, sizeof(*d));
-    d->mask = 1023;
-    d->slots = calloc(d->mask + 1, sizeof(uint32_t));
-    d->cap = 256;
+    d->mask = 255;
+    d->shift = 64 - 8;
+    d->slots = calloc(d->mask + 1, sizeof(Slot));
+    d->cap = 128;
     d->entries = malloc(d->cap * sizeof(Entry));
     d->indices = malloc((rows ? rows : 1) * sizeof(int32_t));
     return d->slots && d->entries && d->indices;
@@ -196,46 +295,38 @@ static int dict_init(Dict *d, size_t rows) {
 static void dict_free(Dict *d) {
     free(d->slots);
     free(d->entries);
+    free(d->values.data);
     free(d->indices);
     memset(d, 0, sizeof(*d));
 }
 
 static int dict_grow(Dict *d) {
     size_t size = (d->mask + 1) * 2;
-    uint32_t *slots = calloc(size, sizeof(uint32_t));
+    Slot *slots = calloc(size, sizeof(Slot));
     if (!slots) {
         return 0;
     }
-    for (size_t i = 0; i < d->n; i++) {
-        size_t s = (size_t)d->entries[i].hash & (size - 1);
-        while (slots[s]) {
+    for (size_t i = 0; i <= d->mask; i++) {
+        if (!d->slots[i].index1) {
+            continue;
+        }
+        size_t s = d->slots[i].hash >> (d->shift - 1 - 32);
+        while (slots[s].index1) {
             s = (s + 1) & (size - 1);
         }
-        slots[s] = (uint32_t)(i + 1);
+        slots[s] = d->slots[i];
     }
     free(d->slots);
     d->slots = slots;
     d->mask = size - 1;
+    d->shift--;
     return 1;
 }
 
-/* Index of the value body[start:start+len], added when new; -1 when memory ran out. */
-static inline int32_t dict_index(Dict *d, const unsigned char *base, const unsigned char *end,
-                                 uint32_t start, uint32_t len) {
-    const unsigned char *p = base + start;
-    uint64_t h = hash_bytes(p, len, end);
-    size_t s = (size_t)h & d->mask;
-    for (;;) {
-        uint32_t slot = d->slots[s];
-        if (!slot) {
-            break;
-        }
-        const Entry *e = &d->entries[slot - 1];
-        if (e->hash == h && e->len == len && bytes_equal(base + e->start, p, len, end)) {
-            return (int32_t)(slot - 1);
-        }
-        s = (s + 1) & d->mask;
-    }
+/* Add a new value at slot s (empty) of its hash table; its index, or -1 when memory ran out.
+ * Out of line: rare, and the lookup stays small enough to inline. */
+static NOINLINE int32_t dict_insert(Dict *d, size_t s, uint32_t h, uint64_t head, uint64_t tail,
+                                    const unsigned char *p, uint32_t len) {
     if (d->n == d->cap) {
         size_t cap = d->cap * 2;
         Entry *entries = realloc(d->entries, cap * sizeof(Entry));
@@ -246,22 +337,85 @@ static inline int32_t dict_index(Dict *d, const unsigned char *base, const unsig
         d->cap = cap;
     }
     Entry *e = &d->entries[d->n];
-    e->hash = h;
-    e->start = start;
+    e->head = head;
+    e->tail = tail;
+    e->start = (uint32_t)d->values.len;
     e->len = len;
-    d->slots[s] = (uint32_t)(d->n + 1);
+    if (!vec_append(&d->values, p, len)) {
+        return -1;
+    }
+    d->slots[s].hash = h;
+    d->slots[s].index1 = (uint32_t)(d->n + 1);
     d->n++;
-    /* Keep the load at most one half, so that probes stay short. */
-    if (d->n * 2 > d->mask + 1 && !dict_grow(d)) {
+    /* Keep the load at most a quarter: a probe that meets another value first costs a
+     * mispredicted branch (measured: a quarter beat a half). The slots are 8 bytes. */
+    if (d->n * 4 > d->mask + 1 && !dict_grow(d)) {
         return -1;
     }
     return (int32_t)(d->n - 1);
 }
 
+/* Index of the value p[0..len) (len > 0), added when new; -1 when memory ran out. (A shortcut
+ * for a value equal to the row before's did not pay: half the time it missed, a mispredicted
+ * branch each.) */
+static ALWAYS_INLINE int32_t dict_index(Dict *d, const unsigned char *p, uint32_t len,
+                                        const unsigned char *end, uint64_t seed,
+                                        uint64_t hash_mask) {
+    uint64_t head, tail;
+    uint64_t h = value_key(p, len, end, seed, &head, &tail) & hash_mask;
+    size_t s = (size_t)(h >> d->shift);
+    for (;;) {
+        Slot slot = d->slots[s];
+        if (!slot.index1) {
+            break;
+        }
+        if (slot.hash == (uint32_t)(h >> 32)) {
+            const Entry *e = &d->entries[slot.index1 - 1];
+            if (e->head == head && e->tail == tail && e->len == len &&
+                (len <= 16 || middle_equal(d->values.data + e->start, p, len))) {
+                return (int32_t)(slot.index1 - 1);
+            }
+        }
+        s = (s + 1) & d->mask;
+    }
+    return dict_insert(d, s, (uint32_t)(h >> 32), head, tail, p, len);
+}
+
 /* ---------------------------------------------------------------- field rules */
+
+/* Whether the eight bytes of w are all ASCII digits. */
+static inline int eight_digits(uint64_t w) {
+    return ((w & UINT64_C(0xF0F0F0F0F0F0F0F0)) |
+            (((w + UINT64_C(0x0606060606060606)) & UINT64_C(0xF0F0F0F0F0F0F0F0)) >> 4)) ==
+           UINT64_C(0x3333333333333333);
+}
+
+/* The value of eight ASCII digits loaded little-endian (the first digit in the lowest byte). */
+static inline uint64_t eight_digits_value(uint64_t w) {
+    w -= UINT64_C(0x3030303030303030);
+    w = (w * 10) + (w >> 8);
+    return (((w & UINT64_C(0x000000FF000000FF)) * (100 + (UINT64_C(1000000) << 32))) +
+            (((w >> 16) & UINT64_C(0x000000FF000000FF)) * (1 + (UINT64_C(10000) << 32)))) >>
+           32;
+}
+
+static inline int is_digit(unsigned char c) {
+    return c >= '0' && c <= '9';
+}
 
 /* ^\d{1,10}(?:\.\d{1,6})?$ -> microseconds since the epoch. */
 static inline int parse_time(const unsigned char *p, size_t n, int64_t *out) {
+    /* What Squid writes (%ts.%03tu: ten digits until 2286, a dot, three) in a few words. */
+    if (LITTLE_ENDIAN_WORDS && n == 14 && p[10] == '.') {
+        uint64_t w = load8(p);
+        if (eight_digits(w) && is_digit(p[8]) && is_digit(p[9]) && is_digit(p[11]) &&
+            is_digit(p[12]) && is_digit(p[13])) {
+            int64_t sec = (int64_t)eight_digits_value(w) * 100 + (p[8] - '0') * 10 + (p[9] - '0');
+            int64_t ms = (p[11] - '0') * 100 + (p[12] - '0') * 10 + (p[13] - '0');
+            *out = sec * 1000000 + ms * 1000;
+            return 1;
+        }
+    }
     size_t i = 0;
     int64_t sec = 0;
     while (i < n && p[i] >= '0' && p[i] <= '9') {
@@ -301,10 +455,23 @@ static inline int parse_time(const unsigned char *p, size_t n, int64_t *out) {
 enum { NUM_VALUE, NUM_NULL, NUM_BAD };
 
 /* "-" is null; otherwise an optional minus (when allowed) and 1..max_digits digits. */
-static inline int parse_number(const unsigned char *p, size_t n, int allow_minus,
-                               size_t max_digits, int64_t *out) {
+static inline int parse_number(const unsigned char *p, size_t n, const unsigned char *end,
+                               int allow_minus, size_t max_digits, int64_t *out) {
     if (n == 1 && p[0] == '-') {
         return NUM_NULL;
+    }
+    /* Up to eight digits (nearly every value) in one word: the digits moved to the top, '0's
+     * in front. */
+    if (LITTLE_ENDIAN_WORDS && n <= 8 && n <= max_digits && (size_t)(end - p) >= 8) {
+        uint64_t w = load8(p) << (8 * (8 - n));
+        w |= UINT64_C(0x3030303030303030) & ((UINT64_C(1) << (8 * (8 - n))) - 1);
+        if (eight_digits(w)) {
+            *out = (int64_t)eight_digits_value(w);
+            return NUM_VALUE;
+        }
+        if (p[0] != '-') {
+            return NUM_BAD;
+        }
     }
     size_t i = 0;
     int negative = 0;
@@ -327,25 +494,50 @@ static inline int parse_number(const unsigned char *p, size_t n, int allow_minus
     return NUM_VALUE;
 }
 
-static inline int is_alpha(unsigned char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
-}
+/* Character classes of URL_CLASS. */
+enum { C_ALPHA = 1, C_SCHEME = 2, C_STOP = 4 };
 
-/* Length of the ^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]* prefix of an absolute URL, or 0. */
-static inline size_t absolute_prefix(const unsigned char *p, size_t n) {
-    if (n == 0 || !is_alpha(p[0])) {
-        return 0;
+/* Per byte: C_ALPHA for [A-Za-z], C_SCHEME for [A-Za-z0-9+.-], C_STOP for [/?#]. */
+static unsigned char URL_CLASS[256];
+
+/* Position of the first ':' in p[0..n), or n. A word at a time while 8 bytes are readable
+ * before `end`. */
+static inline size_t find_colon(const unsigned char *p, size_t n, const unsigned char *end) {
+    size_t i = 0;
+    while (LITTLE_ENDIAN_WORDS && i < n && end - (p + i) >= 8) {
+        uint64_t w = load8(p + i) ^ UINT64_C(0x3A3A3A3A3A3A3A3A);
+        /* The high bit marks the zero bytes (exact for the lowest one). */
+        uint64_t zero = (w - UINT64_C(0x0101010101010101)) & ~w & UINT64_C(0x8080808080808080);
+        if (zero) {
+            i += ctz64(zero) / 8;
+            return i < n ? i : n;
+        }
+        i += 8;
     }
-    size_t i = 1;
-    while (i < n && (is_alpha(p[i]) || (p[i] >= '0' && p[i] <= '9') || p[i] == '+' ||
-                     p[i] == '.' || p[i] == '-')) {
+    while (i < n && p[i] != ':') {
         i++;
     }
-    if (i + 3 > n || p[i] != ':' || p[i + 1] != '/' || p[i + 2] != '/') {
+    return i < n ? i : n;
+}
+
+/* Length of the ^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]* prefix of an absolute URL (n > 0), or 0.
+ * The scheme ends at the first ':', which is found first: a CONNECT target (host:port) then
+ * costs a word or two. */
+static inline size_t absolute_prefix(const unsigned char *p, size_t n, const unsigned char *end) {
+    if (!(URL_CLASS[p[0]] & C_ALPHA)) {
         return 0;
     }
-    i += 3;
-    while (i < n && p[i] != '/' && p[i] != '?' && p[i] != '#') {
+    size_t colon = find_colon(p, n, end);
+    if (colon + 3 > n || p[colon + 1] != '/' || p[colon + 2] != '/') {
+        return 0;
+    }
+    for (size_t i = 1; i < colon; i++) {
+        if (!(URL_CLASS[p[i]] & C_SCHEME)) {
+            return 0;
+        }
+    }
+    size_t i = colon + 3;
+    while (i < n && !(URL_CLASS[p[i]] & C_STOP)) {
         i++;
     }
     return i;
@@ -353,21 +545,15 @@ static inline size_t absolute_prefix(const unsigned char *p, size_t n) {
 
 /* The method upper-cased is CONNECT. ASCII case folding is enough: no other character
  * upper-cases to one of C, O, N, E, T (and a non-ASCII method is rejected anyway). */
-static inline int is_connect(const unsigned char *p, size_t n) {
-    static const char connect[] = "CONNECT";
+static inline int is_connect(const unsigned char *p, size_t n, const unsigned char *end) {
     if (n != 7) {
         return 0;
     }
-    for (size_t i = 0; i < 7; i++) {
-        unsigned char c = p[i];
-        if (c >= 'a' && c <= 'z') {
-            c = (unsigned char)(c - 'a' + 'A');
-        }
-        if (c != (unsigned char)connect[i]) {
-            return 0;
-        }
-    }
-    return 1;
+    /* Setting bit 5 lower-cases a letter; of all bytes, only 'C' and 'c' give 'c', and so on. */
+    uint64_t lower = load_partial(p, 7, end) | UINT64_C(0x0020202020202020);
+    return lower == ((uint64_t)'c' | (uint64_t)'o' << 8 | (uint64_t)'n' << 16 |
+                     (uint64_t)'n' << 24 | (uint64_t)'e' << 32 | (uint64_t)'c' << 40 |
+                     (uint64_t)'t' << 48);
 }
 
 /* At a non-ASCII byte: the length of the well-formed UTF-8 sequence starting there, or minus
@@ -416,10 +602,29 @@ static inline int ascii_word(const unsigned char *p, size_t left) {
     return !(w & 0x8080808080808080ULL);
 }
 
+/* Whether the 64 bytes at p (of `left` readable) are all ASCII; 0 when fewer are left. */
+static inline int ascii64(const unsigned char *p, size_t left) {
+#if USE_SSE2
+    if (left < 64) {
+        return 0;
+    }
+    const __m128i *v = (const __m128i *)(const void *)p;
+    __m128i any = _mm_or_si128(_mm_or_si128(_mm_loadu_si128(v), _mm_loadu_si128(v + 1)),
+                               _mm_or_si128(_mm_loadu_si128(v + 2), _mm_loadu_si128(v + 3)));
+    return !_mm_movemask_epi8(any);
+#else
+    (void)p;
+    (void)left;
+    return 0;
+#endif
+}
+
 static int utf8_valid(const unsigned char *p, size_t n) {
     size_t i = 0;
     while (i < n) {
-        if (ascii_word(p + i, n - i)) {
+        if (ascii64(p + i, n - i)) {
+            i += 64;
+        } else if (ascii_word(p + i, n - i)) {
             i += 8;
         } else if (p[i] < 0x80) {
             i++;
@@ -442,7 +647,9 @@ static size_t utf8_replace(const unsigned char *p, size_t n, unsigned char *out)
     while (i < n) {
         size_t take;
         const unsigned char *src = p + i;
-        if (ascii_word(p + i, n - i)) {
+        if (ascii64(p + i, n - i)) {
+            take = 64;
+        } else if (ascii_word(p + i, n - i)) {
             take = 8;
         } else if (p[i] < 0x80) {
             take = 1;
@@ -475,124 +682,42 @@ static inline size_t utf8_chars(const unsigned char *p, size_t n) {
     return count;
 }
 
-/* The first blank character at or after p. The line's own end (its newline or trailing
- * blanks) stops the search; a word at a time: most bytes of a field are not control bytes. */
-static inline const unsigned char *field_end(const unsigned char *p, const unsigned char *end) {
-    const uint64_t ones = 0x0101010101010101ULL;
-    const uint64_t highs = 0x8080808080808080ULL;
-    while (LITTLE_ENDIAN_WORDS && end - p >= 8) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        /* The high bit marks bytes below 0x21 (exact for the lowest such byte). */
-        uint64_t low = (w - ones * 0x21) & ~w & highs;
-        if (!low) {
-            p += 8;
-            continue;
-        }
-        p += __builtin_ctzll(low) / 8;
-        if (IS_WS[*p]) {
-            return p;
-        }
-        p++; /* another control byte: part of the field */
-    }
-    while (!IS_WS[*p]) {
-        p++;
-    }
-    return p;
-}
-
-#if defined(__SSE2__)
-/* One bit per byte of p[0..64): set for the blank characters. SSE2 is part of x86-64. */
-static inline uint64_t blank_mask64(const unsigned char *p) {
+/* Bit i of *blank is set when p[i] is one of " \t\n\v\f\r", of *newline when it is "\n"; for
+ * the 64 bytes at p. *non_ascii tells whether any of them is not ASCII. */
+static inline void block_masks(const unsigned char *p, uint64_t *blank, uint64_t *newline,
+                               int *non_ascii) {
+#if USE_SSE2
+    /* SSE2 is part of x86-64: no run-time check needed. */
     const __m128i space = _mm_set1_epi8(' ');
     const __m128i tab = _mm_set1_epi8('\t');
     const __m128i four = _mm_set1_epi8(4);
-    uint64_t mask = 0;
+    const __m128i lf = _mm_set1_epi8('\n');
+    uint64_t b = 0, n = 0;
+    __m128i high = _mm_setzero_si128();
     for (int k = 0; k < 4; k++) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
+        high = _mm_or_si128(high, v);
         /* \t \n \v \f \r are 9..13: v - 9 is at most 4 (unsigned) exactly for them. */
         __m128i t = _mm_sub_epi8(v, tab);
-        __m128i blank =
+        __m128i is_blank =
             _mm_or_si128(_mm_cmpeq_epi8(v, space), _mm_cmpeq_epi8(_mm_min_epu8(t, four), t));
-        mask |= (uint64_t)(uint16_t)_mm_movemask_epi8(blank) << (16 * k);
+        b |= (uint64_t)(uint16_t)_mm_movemask_epi8(is_blank) << (16 * k);
+        n |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, lf)) << (16 * k);
     }
-    return mask;
-}
-#endif
-
-/* The blank mask of the 64 bytes at p, bytes at or after the line's end `b` counted blank. */
-static inline uint64_t line_mask64(const unsigned char *p, const unsigned char *b,
-                                   const unsigned char *end) {
-    uint64_t mask;
-#if defined(__SSE2__)
-    if (end - p >= 64) {
-        mask = blank_mask64(p);
-    } else
-#endif
-    {
-        mask = 0;
-        size_t n = (size_t)(b - p) < 64 ? (size_t)(b - p) : 64;
-        for (size_t i = 0; i < n; i++) {
-            mask |= (uint64_t)IS_WS[p[i]] << i;
-        }
-    }
-    if (b - p < 64) {
-        mask |= ~UINT64_C(0) << (b - p);
-    }
-    return mask;
-}
-
-/* Split the trimmed line [a, b) into its first NFIELDS fields; returns how many it has (up to
- * NFIELDS). Fields are found 64 bytes at a time from a bitmask of the blank bytes: the number
- * of fields and their lengths vary from line to line, and a byte loop paid for that in branch
- * mispredictions. `end` is the end of the body (reads stay before it). */
-static inline int split_fields(const unsigned char *a, const unsigned char *b,
-                               const unsigned char *end, const unsigned char **fs, size_t *fl) {
-#if defined(__GNUC__)
-    int nf = 0;
-    int in_field = 0;
-    const unsigned char *block = a;
-    uint64_t mask = line_mask64(block, b, end);
-    unsigned pos = 0;
-    while (nf < NFIELDS) {
-        uint64_t wanted = (in_field ? mask : ~mask) & (~UINT64_C(0) << pos);
-        if (!wanted) {
-            block += 64;
-            pos = 0;
-            if (block >= b) {
-                if (in_field) {
-                    fl[nf] = (size_t)(b - fs[nf]);
-                    nf++;
-                }
-                break;
-            }
-            mask = line_mask64(block, b, end);
-            continue;
-        }
-        pos = (unsigned)__builtin_ctzll(wanted);
-        if (in_field) {
-            fl[nf] = (size_t)(block + pos - fs[nf]);
-            nf++;
-        } else {
-            fs[nf] = block + pos;
-        }
-        in_field = !in_field;
-    }
-    return nf;
+    *blank = b;
+    *newline = n;
+    *non_ascii = _mm_movemask_epi8(high) != 0;
 #else
-    int nf = 0;
-    const unsigned char *q = a;
-    while (nf < NFIELDS && q < b) {
-        const unsigned char *start = q;
-        q = field_end(q, end);
-        fs[nf] = start;
-        fl[nf] = (size_t)(q - start);
-        nf++;
-        while (q < b && IS_WS[*q]) {
-            q++;
-        }
+    uint64_t b = 0, n = 0;
+    unsigned char high = 0;
+    for (unsigned i = 0; i < 64; i++) {
+        b |= (uint64_t)IS_WS[p[i]] << i;
+        n |= (uint64_t)(p[i] == '\n') << i;
+        high |= p[i];
     }
-    return nf;
+    *blank = b;
+    *newline = n;
+    *non_ascii = high >= 0x80;
 #endif
 }
 
@@ -602,13 +727,43 @@ static inline void bit_set(unsigned char *bits, size_t i) {
 
 /* ---------------------------------------------------------------- the scan */
 
+/* Room after the URLs: copy_short may write up to 32 bytes where fewer are copied. */
+#define URL_SLACK 32
+
+/* memcpy(dst, src, n) for short n, inline: two 16-byte moves up to 32 bytes (most URLs a
+ * proxy logs for CONNECT and for hosts are shorter). dst has URL_SLACK bytes of room; src is
+ * read only before `end`. */
+static inline void copy_short(unsigned char *dst, const unsigned char *src, size_t n,
+                              const unsigned char *end) {
+#if USE_SSE2
+    if (n <= 32 && end - src >= 32) {
+        __m128i a = _mm_loadu_si128((const __m128i *)(const void *)src);
+        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(src + 16));
+        _mm_storeu_si128((__m128i *)(void *)dst, a);
+        _mm_storeu_si128((__m128i *)(void *)(dst + 16), b);
+        return;
+    }
+#else
+    (void)end;
+#endif
+    memcpy(dst, src, n);
+}
+
+enum { SCAN_NO_MEMORY, SCAN_OK, SCAN_TOO_BIG };
+
 typedef struct {
     /* inputs */
     const unsigned char *base;
     size_t size;
     int64_t first_line;
     size_t max_chars;
-    int replaced; /* invalid UTF-8 was replaced in a copy of the body */
+    uint64_t seed;      /* of the dictionaries' hash */
+    uint64_t hash_mask; /* all ones; 0 to make every value collide (tests) */
+    /* invalid UTF-8 */
+    int utf8_valid;       /* the body is known to be valid UTF-8 */
+    int replaced;         /* invalid UTF-8 was replaced in a copy of the body: `fixed` */
+    unsigned char *fixed; /* that copy, which `base` then points to */
+    size_t fixed_size;    /* its size (also when too big to make) */
     /* per body */
     int64_t lines;
     size_t rows;
@@ -638,6 +793,7 @@ typedef struct {
 } Scan;
 
 static void scan_free(Scan *s) {
+    free(s->fixed);
     free(s->line_no);
     free(s->time);
     free(s->elapsed);
@@ -683,7 +839,7 @@ static int scan_alloc(Scan *s) {
         return 0;
     }
     /* The URLs fit in the body: no copy while growing (untouched pages cost nothing). */
-    if (!vec_reserve(&s->url_data, s->size + 1)) {
+    if (!vec_reserve(&s->url_data, s->size + URL_SLACK)) {
         return 0;
     }
     for (int i = 0; i < NDICTS; i++) {
@@ -695,126 +851,245 @@ static int scan_alloc(Scan *s) {
     return vec_append(&s->short_offsets, &zero, sizeof(zero));
 }
 
-/* Cut the body into lines and fields. Runs without the GIL: touches no Python object.
- * Returns 0 when memory ran out. */
-static int scan_body(Scan *s) {
-    const unsigned char *base = s->base;
-    const unsigned char *cur = base;
-    const unsigned char *end = base + s->size;
-    int64_t line = s->first_line - 1;
-    size_t row = 0;
-    s->url_offsets[0] = 0;
-    while (cur < end) {
-        const unsigned char *nl = memchr(cur, '\n', (size_t)(end - cur));
-        const unsigned char *a = cur;
-        const unsigned char *b = nl;
-        cur = nl + 1;
-        line++;
-        while (a < b && IS_WS[*a]) {
-            a++;
-        }
-        while (b > a && IS_WS[b[-1]]) {
-            b--;
-        }
-        if (a == b) {
-            continue; /* blank */
-        }
-        size_t n = (size_t)(b - a);
-        int too_long = n > s->max_chars && utf8_chars(a, n) > s->max_chars;
-        const unsigned char *fs[NFIELDS];
-        size_t fl[NFIELDS];
-        int nf = too_long ? 0 : split_fields(a, b, end, fs, fl);
-        if (too_long || nf < NFIELDS) {
-            int32_t offset;
-            unsigned char flag = (unsigned char)too_long;
-            if (!vec_append(&s->short_line_no, &line, sizeof(line)) ||
-                !vec_append(&s->short_data, a, n) ||
-                !vec_append(&s->short_too_long, &flag, 1)) {
-                return 0;
-            }
-            offset = (int32_t)s->short_data.len;
-            if (!vec_append(&s->short_offsets, &offset, sizeof(offset))) {
-                return 0;
-            }
-            continue;
-        }
-        s->line_no[row] = line;
-        int64_t value = 0;
-        if (parse_time(fs[F_TIME], fl[F_TIME], &value)) {
-            bit_set(s->time_valid, row);
-        } else {
-            s->time_nulls++;
-        }
-        s->time[row] = value;
-        value = 0;
-        int state = parse_number(fs[F_ELAPSED], fl[F_ELAPSED], 1, 15, &value);
-        if (state == NUM_VALUE) {
-            bit_set(s->elapsed_valid, row);
-        } else {
-            s->elapsed_nulls++;
-            if (state == NUM_BAD) {
-                bit_set(s->elapsed_bad, row);
-                s->elapsed_bad_rows++;
-            }
-        }
-        s->elapsed[row] = value;
-        value = 0;
-        state = parse_number(fs[F_BYTES], fl[F_BYTES], 0, 18, &value);
-        if (state == NUM_VALUE) {
-            bit_set(s->bytes_valid, row);
-        } else {
-            s->bytes_nulls++;
-            if (state == NUM_BAD) {
-                bit_set(s->bytes_bad, row);
-                s->bytes_bad_rows++;
-            }
-        }
-        s->bytes[row] = value;
+/* A line with fewer than NFIELDS fields, or too long: kept apart with its trimmed text. */
+static int add_short(Scan *s, int64_t line, const unsigned char *a, size_t n, int too_long) {
+    unsigned char flag = (unsigned char)too_long;
+    if (!vec_append(&s->short_line_no, &line, sizeof(line)) || !vec_append(&s->short_data, a, n) ||
+        !vec_append(&s->short_too_long, &flag, 1)) {
+        return 0;
+    }
+    int32_t offset = (int32_t)s->short_data.len;
+    return vec_append(&s->short_offsets, &offset, sizeof(offset));
+}
 
-        const unsigned char *url = fs[F_URL];
-        size_t url_len = fl[F_URL];
-        if (!(url_len == 1 && url[0] == '-')) {
-            bit_set(s->url_valid, row);
-        } else {
-            s->url_nulls++;
+/* The index of value p[0..len) in dictionary d, for row `row`; 0 when memory ran out. */
+static ALWAYS_INLINE int add_value(Dict *d, size_t row, const unsigned char *p, size_t len,
+                                   const unsigned char *end, uint64_t seed, uint64_t hash_mask) {
+    int32_t index = dict_index(d, p, (uint32_t)len, end, seed, hash_mask);
+    d->indices[row] = index;
+    return index >= 0;
+}
+
+/* Field f of a line: its start, and its length. */
+#define FIELD(f) tpos[2 * (f)]
+#define FIELD_LEN(f) ((size_t)(tpos[2 * (f) + 1] - tpos[2 * (f)]))
+
+/* The columns of a complete line (field boundaries in tpos), as row `row`; 0 when memory ran
+ * out. */
+static ALWAYS_INLINE int add_row(Scan *s, size_t row, int64_t line,
+                                 const unsigned char *const *tpos) {
+    /* In locals: the bitmaps are written through char pointers, which may alias anything, so
+     * fields of *s would be read again after each write. */
+    const unsigned char *end = s->base + s->size;
+    const uint64_t seed = s->seed;
+    const uint64_t hash_mask = s->hash_mask;
+    Dict *dicts = s->dicts;
+    s->line_no[row] = line;
+    int64_t value = 0;
+    if (parse_time(FIELD(F_TIME), FIELD_LEN(F_TIME), &value)) {
+        bit_set(s->time_valid, row);
+    } else {
+        s->time_nulls++;
+    }
+    s->time[row] = value;
+    value = 0;
+    int state = parse_number(FIELD(F_ELAPSED), FIELD_LEN(F_ELAPSED), end, 1, 15, &value);
+    if (state == NUM_VALUE) {
+        bit_set(s->elapsed_valid, row);
+    } else {
+        s->elapsed_nulls++;
+        if (state == NUM_BAD) {
+            bit_set(s->elapsed_bad, row);
+            s->elapsed_bad_rows++;
         }
-        /* The key of the host: the scheme://authority of an absolute URL, the whole target of
-         * a CONNECT, and none (null) for other requests. */
-        size_t key_len = absolute_prefix(url, url_len);
-        int has_key = key_len > 0;
-        if (!has_key && is_connect(fs[F_METHOD], fl[F_METHOD])) {
-            key_len = url_len;
-            has_key = 1;
+    }
+    s->elapsed[row] = value;
+    value = 0;
+    state = parse_number(FIELD(F_BYTES), FIELD_LEN(F_BYTES), end, 0, 18, &value);
+    if (state == NUM_VALUE) {
+        bit_set(s->bytes_valid, row);
+    } else {
+        s->bytes_nulls++;
+        if (state == NUM_BAD) {
+            bit_set(s->bytes_bad, row);
+            s->bytes_bad_rows++;
         }
-        if (has_key) {
-            bit_set(s->url_key_valid, row);
-        } else {
-            s->url_key_nulls++;
-        }
-        if (!vec_append(&s->url_data, url, url_len)) {
+    }
+    s->bytes[row] = value;
+
+    const unsigned char *url = FIELD(F_URL);
+    size_t url_len = FIELD_LEN(F_URL);
+    if (!(url_len == 1 && url[0] == '-')) {
+        bit_set(s->url_valid, row);
+    } else {
+        s->url_nulls++;
+    }
+    /* The key of the host: the scheme://authority of an absolute URL, the whole target of
+     * a CONNECT, and none (null) for other requests. */
+    size_t key_len = absolute_prefix(url, url_len, end);
+    int has_key = key_len > 0;
+    if (!has_key && is_connect(FIELD(F_METHOD), FIELD_LEN(F_METHOD), end)) {
+        key_len = url_len;
+        has_key = 1;
+    }
+    /* The URLs fit in the room reserved for them (they are parts of the body). */
+    copy_short(s->url_data.data + s->url_data.len, url, url_len, end);
+    s->url_data.len += url_len;
+    s->url_offsets[row + 1] = (int32_t)s->url_data.len;
+    if (has_key) {
+        bit_set(s->url_key_valid, row);
+        if (!add_value(&dicts[D_URLKEY], row, url, key_len, end, seed, hash_mask)) {
             return 0;
         }
-        s->url_offsets[row + 1] = (int32_t)s->url_data.len;
+    } else {
+        s->url_key_nulls++;
+        dicts[D_URLKEY].indices[row] = 0; /* under a null: never read */
+    }
+#define ADD_VALUE(d, f) add_value(&dicts[d], row, FIELD(f), FIELD_LEN(f), end, seed, hash_mask)
+    int ok = ADD_VALUE(D_CLIENT, F_CLIENT) && ADD_VALUE(D_CODE, F_CODE) &&
+             ADD_VALUE(D_METHOD, F_METHOD) && ADD_VALUE(D_USER, F_USER) &&
+             ADD_VALUE(D_HIER, F_HIER) && ADD_VALUE(D_MIME, F_MIME);
+#undef ADD_VALUE
+    return ok;
+}
 
-        for (int d = 0; d < NDICTS; d++) {
-            int f = DICT_FIELDS[d];
-            if (d == D_URLKEY && !has_key) {
-                s->dicts[d].indices[row] = 0; /* under a null: never read */
-                continue;
+/* A line ends: its field boundaries are tpos[0..count) (starts and ends alternating, with
+ * only the last in tpos[2 * NFIELDS] when there are more). */
+static ALWAYS_INLINE int end_line(Scan *s, size_t *row, int64_t line,
+                                  const unsigned char *const *tpos, size_t count) {
+    if (count == 0) {
+        return 1; /* blank */
+    }
+    const unsigned char *a = tpos[0];
+    const unsigned char *b = tpos[count <= 2 * NFIELDS ? count - 1 : 2 * NFIELDS];
+    size_t n = (size_t)(b - a);
+    int too_long = n > s->max_chars && utf8_chars(a, n) > s->max_chars;
+    if (too_long || count < 2 * NFIELDS) {
+        return add_short(s, line, a, n, too_long);
+    }
+    return add_row(s, (*row)++, line, tpos);
+}
+
+/* The masks of block_masks for the block at p, of which `left` bytes are in the body. */
+static inline void load_block(const unsigned char *p, size_t left, uint64_t *blank,
+                              uint64_t *newline, int *non_ascii) {
+    if (left >= 64) {
+        block_masks(p, blank, newline, non_ascii);
+    } else {
+        /* The last bytes, padded with spaces: blank, so no field or line starts there. */
+        unsigned char padded[64];
+        memset(padded, ' ', sizeof(padded));
+        memcpy(padded, p, left);
+        block_masks(padded, blank, newline, non_ascii);
+    }
+}
+
+/* The body is not valid UTF-8 from offset `off` on (it is ASCII before): go on in a copy with
+ * every invalid sequence replaced by U+FFFD, as ingest decodes it. The bytes before `off` are
+ * the same in the copy, so what was cut from them stands. */
+static int replace_rest(Scan *s, size_t off) {
+    size_t rest = utf8_replace(s->base + off, s->size - off, NULL);
+    if (rest > (size_t)MAX_BODY - off) {
+        s->fixed_size = off + rest;
+        return SCAN_TOO_BIG;
+    }
+    unsigned char *fixed = malloc(off + rest);
+    if (!fixed) {
+        return SCAN_NO_MEMORY;
+    }
+    memcpy(fixed, s->base, off);
+    utf8_replace(s->base + off, s->size - off, fixed + off);
+    s->fixed = fixed;
+    s->fixed_size = off + rest;
+    s->base = fixed;
+    s->size = off + rest;
+    s->replaced = 1;
+    /* The URLs are parts of the body, which grew. */
+    return vec_reserve(&s->url_data, s->size + URL_SLACK - s->url_data.len) ? SCAN_OK
+                                                                              : SCAN_NO_MEMORY;
+}
+
+/* Cut the body into lines and fields. Runs without the GIL: touches no Python object.
+ * Returns SCAN_OK, SCAN_NO_MEMORY, or SCAN_TOO_BIG when the body with its invalid UTF-8
+ * replaced would be over MAX_BODY.
+ *
+ * One pass, 64 bytes at a time: from a bitmask of the blank bytes, the field boundaries are
+ * where it changes (a field starts after a blank byte and ends at one); a bitmask of the
+ * newlines cuts the lines. The boundaries of a line are listed with count-trailing-zeros, and
+ * its fields paired from that list. The number of fields and their lengths vary from line to
+ * line: a byte loop paid for that in branch mispredictions, and a search per line read each
+ * byte more than once. */
+static int scan_body(Scan *s) {
+    const unsigned char *base = s->base;
+    size_t size = s->size;
+    int64_t line = s->first_line - 1;
+    size_t row = 0;
+    /* The field boundaries of the current line: the first 2 * NFIELDS, then the last one (at
+     * 2 * NFIELDS; the room after takes the boundaries of one block before they are cut). */
+    const unsigned char *tpos[2 * NFIELDS + 64];
+    size_t count = 0;
+    uint64_t carry = 1; /* whether the byte before the block is blank (or before the body) */
+    s->url_offsets[0] = 0;
+    for (size_t off = 0; off < size; off += 64) {
+        const unsigned char *block = base + off;
+        uint64_t blank, newline;
+        int non_ascii;
+        load_block(block, size - off, &blank, &newline, &non_ascii);
+        if (non_ascii && !s->utf8_valid) {
+            /* The first non-ASCII byte: check the rest of the body now (what came before is
+             * ASCII). The check rides on this pass otherwise: one read of the body, not two. */
+            if (!utf8_valid(block, size - off)) {
+                const unsigned char *old = base;
+                int rc = replace_rest(s, off);
+                if (rc != SCAN_OK) {
+                    return rc;
+                }
+                base = s->base;
+                size = s->size;
+                block = base + off;
+                for (size_t i = 0; i < count && i <= 2 * NFIELDS; i++) {
+                    tpos[i] = base + (tpos[i] - old);
+                }
+                load_block(block, size - off, &blank, &newline, &non_ascii);
             }
-            size_t len = d == D_URLKEY ? key_len : fl[f];
-            int32_t index =
-                dict_index(&s->dicts[d], base, end, (uint32_t)(fs[f] - base), (uint32_t)len);
-            if (index < 0) {
-                return 0;
-            }
-            s->dicts[d].indices[row] = index;
+            s->utf8_valid = 1;
         }
-        row++;
+        uint64_t bounds = blank ^ ((blank << 1) | carry);
+        carry = blank >> 63;
+        for (;;) {
+            /* The bounds up to the next newline (at which a field may end), or to the end of
+             * the block. */
+            uint64_t upto = newline ? newline ^ (newline - 1) : ~UINT64_C(0);
+            uint64_t mine = bounds & upto;
+            bounds &= ~upto;
+            if (count <= 2 * NFIELDS) {
+                /* Room for all 64: no bound check per boundary. */
+                while (mine) {
+                    tpos[count++] = block + ctz64(mine);
+                    mine &= mine - 1;
+                }
+                if (count > 2 * NFIELDS + 1) {
+                    tpos[2 * NFIELDS] = tpos[count - 1]; /* only the last one is kept */
+                }
+            } else if (mine) {
+                /* Past the fields: the last boundary only (the end of the line's text). */
+                tpos[2 * NFIELDS] = block + (63 - clz64(mine));
+                count += popcount64(mine);
+            }
+            if (!newline) {
+                break;
+            }
+            newline &= newline - 1;
+            line++;
+            if (!end_line(s, &row, line, tpos, count)) {
+                return SCAN_NO_MEMORY;
+            }
+            count = 0;
+        }
     }
     s->rows = row;
     s->lines = line - (s->first_line - 1);
-    return 1;
+    return SCAN_OK;
 }
 
 /* ---------------------------------------------------------------- results as Python objects */
@@ -854,27 +1129,18 @@ static int put_int(PyObject *result, const char *key, long long value) {
     return rc == 0;
 }
 
-/* The distinct values of a dictionary as Arrow string offsets and data; 0 when out of memory. */
-static int dict_values(const Dict *d, const unsigned char *base, int32_t **offsets,
-                       unsigned char **data, size_t *data_len) {
-    size_t total = 0;
+/* The Arrow string offsets of a dictionary's distinct values (the data is d->values); NULL when
+ * out of memory. */
+static int32_t *dict_offsets(const Dict *d) {
+    int32_t *offsets = malloc((d->n + 1) * sizeof(int32_t));
+    if (!offsets) {
+        return NULL;
+    }
     for (size_t i = 0; i < d->n; i++) {
-        total += d->entries[i].len;
+        offsets[i] = (int32_t)d->entries[i].start;
     }
-    *offsets = malloc((d->n + 1) * sizeof(int32_t));
-    *data = malloc(total ? total : 1);
-    if (!*offsets || !*data) {
-        return 0;
-    }
-    size_t pos = 0;
-    (*offsets)[0] = 0;
-    for (size_t i = 0; i < d->n; i++) {
-        memcpy(*data + pos, base + d->entries[i].start, d->entries[i].len);
-        pos += d->entries[i].len;
-        (*offsets)[i + 1] = (int32_t)pos;
-    }
-    *data_len = total;
-    return 1;
+    offsets[d->n] = (int32_t)d->values.len;
+    return offsets;
 }
 
 static PyObject *build_result(Scan *s) {
@@ -917,12 +1183,8 @@ static PyObject *build_result(Scan *s) {
     }
     for (int d = 0; d < NDICTS; d++) {
         Dict *dict = &s->dicts[d];
-        int32_t *offsets = NULL;
-        unsigned char *data = NULL;
-        size_t data_len = 0;
-        if (!dict_values(dict, s->base, &offsets, &data, &data_len)) {
-            free(offsets);
-            free(data);
+        int32_t *offsets = dict_offsets(dict);
+        if (!offsets) {
             Py_DECREF(result);
             return PyErr_NoMemory();
         }
@@ -932,7 +1194,7 @@ static PyObject *build_result(Scan *s) {
         snprintf(key, sizeof(key), "%s_offsets", DICT_NAMES[d]);
         ok = put_buffer(result, key, &offsets, (distinct + 1) * sizeof(int32_t)) && ok;
         snprintf(key, sizeof(key), "%s_data", DICT_NAMES[d]);
-        ok = put_buffer(result, key, &data, data_len) && ok;
+        ok = put_buffer(result, key, &dict->values.data, dict->values.len) && ok;
         snprintf(key, sizeof(key), "%s_distinct", DICT_NAMES[d]);
         ok = ok && put_int(result, key, (long long)distinct);
         if (!ok) {
@@ -981,44 +1243,49 @@ static PyObject *squidscan_scan(PyObject *module, PyObject *args) {
     s.size = size;
     s.first_line = first_line;
     s.max_chars = (size_t)max_chars;
-    int ok = 1;
-    size_t fixed_size = 0;
-    unsigned char *fixed = NULL;
+    /* A different hash per scan (taken under the GIL): the address of this frame (randomised
+     * by the system) and a count of the calls. */
+    static uint64_t calls;
+    calls++;
+    s.seed = ((uint64_t)(uintptr_t)&s ^ (calls * K2)) * K1;
+    s.hash_mask = COLLIDE ? 0 : ~UINT64_C(0);
+    int rc;
     Py_BEGIN_ALLOW_THREADS
-    if (!utf8_valid(base, size)) {
-        /* Rare: a copy with U+FFFD for the invalid bytes, as ingest decodes them. */
-        fixed_size = utf8_replace(base, size, NULL);
-        if (fixed_size <= (size_t)MAX_BODY) {
-            fixed = malloc(fixed_size);
-            ok = fixed != NULL;
-            if (ok) {
-                utf8_replace(base, size, fixed);
-                s.base = fixed;
-                s.size = fixed_size;
-                s.replaced = 1;
-            }
-        }
-    }
-    ok = ok && fixed_size <= (size_t)MAX_BODY && scan_alloc(&s) && scan_body(&s);
+    rc = scan_alloc(&s) ? scan_body(&s) : SCAN_NO_MEMORY;
     Py_END_ALLOW_THREADS
     PyObject *result;
-    if (fixed_size > (size_t)MAX_BODY) {
+    if (rc == SCAN_TOO_BIG) {
         result = PyErr_Format(PyExc_ValueError,
                               "body of %zu bytes once invalid UTF-8 is replaced is over the "
                               "1 GiB limit",
-                              fixed_size);
+                              s.fixed_size);
     } else {
-        /* build_result copies the distinct values out of the (fixed) body: free it after. */
-        result = ok ? build_result(&s) : PyErr_NoMemory();
+        result = rc == SCAN_OK ? build_result(&s) : PyErr_NoMemory();
     }
     scan_free(&s);
-    free(fixed);
     PyBuffer_Release(&body);
     return result;
 }
 
+PyDoc_STRVAR(collide_doc,
+             "_collide_hashes(on) -> None\n\n"
+             "For tests: when on, every value hashes alike, so that each lookup compares the\n"
+             "values themselves (the path that real collisions take, which a seeded hash makes\n"
+             "impossible to aim at). Slow; results are the same.");
+
+static PyObject *squidscan_collide(PyObject *module, PyObject *arg) {
+    (void)module;
+    int on = PyObject_IsTrue(arg);
+    if (on < 0) {
+        return NULL;
+    }
+    COLLIDE = on;
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef squidscan_methods[] = {
     {"scan", squidscan_scan, METH_VARARGS, scan_doc},
+    {"_collide_hashes", squidscan_collide, METH_O, collide_doc},
     {NULL, NULL, 0, NULL},
 };
 
@@ -1038,6 +1305,13 @@ PyMODINIT_FUNC PyInit__squidscan(void) {
     static const char blanks[] = " \t\r\n\f\v";
     for (const char *c = blanks; *c; c++) {
         IS_WS[(unsigned char)*c] = 1;
+    }
+    for (int c = 0; c < 256; c++) {
+        int alpha = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+        int scheme = alpha || (c >= '0' && c <= '9') || c == '+' || c == '.' || c == '-';
+        int stop = c == '/' || c == '?' || c == '#';
+        URL_CLASS[c] = (unsigned char)((alpha ? C_ALPHA : 0) | (scheme ? C_SCHEME : 0) |
+                                       (stop ? C_STOP : 0));
     }
     if (PyType_Ready(&ScanBufferType) < 0) {
         return NULL;

@@ -32,3 +32,8 @@ def scan(body: Buffer, first_line: int, max_chars: int, /) -> dict[str, int | Sc
     Raises ValueError for a body over 1 GiB (also once replaced) or one that does not end with
     a newline.
     """
+
+def _collide_hashes(on: bool, /) -> None:
+    """For tests: when on, every value hashes alike, so that each dictionary lookup compares
+    the values themselves (the path of real collisions, which the per-call seed of the hash
+    makes impossible to aim at). Slow; the results are the same."""
