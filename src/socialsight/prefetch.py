@@ -17,7 +17,6 @@ This module imports nothing heavy at load time, so that a face can start it firs
 
 from __future__ import annotations
 
-import dataclasses
 import glob
 import sys
 import threading
@@ -96,9 +95,11 @@ class Prefetch:
         import importlib
 
         from socialsight.sources import (
+            Body,
             ReadState,
             balanced_chunk_bytes,
             compression_of,
+            count_lines,
             head_bytes,
             read_chunks,
         )
@@ -108,24 +109,31 @@ class Prefetch:
         binding = importlib.import_module(PRESCANS[self.format_name])
         head = head_bytes(self.path, "none")
         state = ReadState()
+
+        def scan(body: Body, first_line: int) -> tuple[int, object | None]:
+            # The scanner counts the lines too: numpy, which the reader would count with, is
+            # not imported yet when the program starts.
+            with self._cond:
+                wanted = self._scan and not self._stopped
+            scanned = binding.prescan(body, first_line) if wanted else None
+            if scanned is None:
+                return count_lines(body), None
+            if self.head is None:
+                # Not worth going on with a file mostly of another format (the ledger and
+                # the format detection decide later anyway).
+                if not binding.plausible(scanned):
+                    return count_lines(body), None
+                self.head, self.state = head, state
+                self._decided.set()
+            return scanned["lines"], scanned
+
         # Every prefetched format replaces invalid UTF-8 itself (tests/test_prefetch.py).
         # Cut as the ingest would cut the file now (the same batches in the ledger).
         step = balanced_chunk_bytes(self.path.stat().st_size)
-        for chunk in read_chunks(self.path, "none", 0, 1, state, step, validate=False):
-            with self._cond:
-                scan = self._scan and not self._stopped
-            if scan:
-                prescanned = binding.prescan(chunk.body, chunk.first_line)
-                if prescanned is None:
-                    return  # the scanner is not built
-                if self.head is None:
-                    # Not worth going on with a file mostly of another format (the ledger
-                    # and the format detection decide later anyway).
-                    if not binding.plausible(prescanned):
-                        return
-                    self.head, self.state = head, state
-                    self._decided.set()
-                chunk = dataclasses.replace(chunk, body=b"", prescanned=prescanned)
+        chunks = read_chunks(self.path, "none", 0, 1, state, step, validate=False, prescan=scan)
+        for chunk in chunks:
+            if self.head is None:
+                return  # implausible, or the scanner is not built
             with self._cond:
                 while len(self._chunks) >= self._limit and not self._stopped:
                     self._cond.wait()

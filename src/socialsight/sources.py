@@ -15,7 +15,7 @@ import io
 import lzma
 import mmap
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, cast
@@ -131,6 +131,10 @@ def _read_exactly(stream: BinaryIO, size: int) -> bytes:
 Body = bytes | bytearray | memoryview
 """Whole lines as bytes: what a chunk holds and ``LogFormat.parse_bytes`` takes."""
 
+Prescan = Callable[[Body, int], tuple[int, object | None]]
+"""(body, first line) -> (lines in the body, the format's scan of it or None): see
+:func:`read_chunks`."""
+
 
 @dataclass
 class Chunk:
@@ -173,6 +177,7 @@ def read_chunks(
     state: ReadState,
     chunk_bytes: int | None = None,
     validate: bool = True,
+    prescan: Prescan | None = None,
 ) -> Iterator[Chunk]:
     """Yield chunks of whole lines from ``offset`` to the end of the file as it is now.
 
@@ -181,6 +186,9 @@ def read_chunks(
     yields what could be decompressed and notes the problem in ``state``. Invalid UTF-8 is
     replaced, unless ``validate`` is false: for a format whose ``parse_bytes`` replaces it
     itself (:attr:`~socialsight.formats.base.LogFormat.replaces_invalid_utf8`).
+
+    ``prescan(body, first_line)``, when given, gives each chunk's line count and, if it did
+    the format's scan, the scan (:attr:`Chunk.prescanned`; the body is then dropped).
     """
     chunk_bytes = chunk_bytes or CHUNK_BYTES
     complete = compression != "none"
@@ -237,8 +245,13 @@ def read_chunks(
                 body = _valid_utf8(buffer)
             else:
                 body = memoryview(buffer)[:size]
-            count = _count_lines(body)
-            yield Chunk(body, line_no, position, position + consumed, count)
+            if prescan is None:
+                count, prescanned = count_lines(body), None
+            else:
+                count, prescanned = prescan(body, line_no)
+            if prescanned is not None:
+                body = b""  # the scan keeps what it needs
+            yield Chunk(body, line_no, position, position + consumed, count, prescanned)
             position += consumed
             line_no += count
             if last:
@@ -275,7 +288,7 @@ def _skip(stream: BinaryIO, offset: int) -> None:
         remaining -= len(block)
 
 
-def _count_lines(body: Body) -> int:
+def count_lines(body: Body) -> int:
     """Newlines in ``body``; numpy counts three times as fast as ``bytes.count`` and releases
     the GIL, so the reader thread does not hold up the workers. By slices: a comparison of
     the whole body would allocate (and fault in) a mask as large as the body."""
