@@ -205,16 +205,27 @@ def read_chunks(
         pending = b""
         position = offset
         line_no = first_line
+        # The memory map of a chunk that was scanned ahead (its body dropped), to read the
+        # next chunk into: its pages are already there (no page faults).
+        spare: mmap.mmap | None = None
         while True:
             # The pending start of a line, then the read into the same buffer, which becomes
             # the body: the bytes are copied once, by the kernel. Without validation the
-            # buffer is a fresh memory map: the kernel gives it zeroed pages as the read
-            # fills them, outside the GIL (a bytearray is zeroed first, holding the GIL).
+            # buffer is a memory map: the kernel gives it zeroed pages as the read fills
+            # them, outside the GIL (a bytearray is zeroed first, holding the GIL).
             size = len(pending) + chunk_bytes
-            buffer: bytearray | mmap.mmap = bytearray(size) if validate else mmap.mmap(-1, size)
+            buffer: bytearray | mmap.mmap
+            if validate:
+                buffer = bytearray(size)
+            elif spare is not None and len(spare) >= size:
+                buffer, spare = spare, None
+            else:
+                buffer = mmap.mmap(-1, size + _SPARE_ROOM)
             buffer[: len(pending)] = pending
             try:
-                got = cast(io.BufferedIOBase, stream).readinto(memoryview(buffer)[len(pending) :])
+                into = memoryview(buffer)[len(pending) : size]
+                got = cast(io.BufferedIOBase, stream).readinto(into)
+                into.release()
             except (OSError, EOFError, zstandard.ZstdError, lzma.LZMAError) as exc:
                 state.truncated_archive = str(exc) or type(exc).__name__
                 got = 0
@@ -250,7 +261,11 @@ def read_chunks(
             else:
                 count, prescanned = prescan(body, line_no)
             if prescanned is not None:
-                body = b""  # the scan keeps what it needs
+                # The scan keeps what it needs: the body goes, its memory map is read into next.
+                if isinstance(body, memoryview) and isinstance(buffer, mmap.mmap):
+                    body.release()
+                    spare = buffer
+                body = b""
             yield Chunk(body, line_no, position, position + consumed, count, prescanned)
             position += consumed
             line_no += count
@@ -305,6 +320,9 @@ def count_lines(body: Body) -> int:
 # the main thread imports, at the start of an ingest), small enough that the mask's memory is
 # reused from one slice to the next.
 _COUNT_SLICE = 4 * 1024 * 1024
+# Room left at the end of a reader's memory map, so that it can be read into again after a
+# longer pending line start.
+_SPARE_ROOM = 64 * 1024
 
 
 def _valid_utf8(body: bytes | bytearray) -> bytes | bytearray:
