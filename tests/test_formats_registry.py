@@ -55,3 +55,48 @@ def test_lazy_reexports() -> None:
     assert formats.ParseResult is ParseResult
     with pytest.raises(AttributeError):
         _ = formats.NoSuchThing
+
+
+def test_detection_tries_formats_lazily_in_name_order_and_stops_at_a_perfect_score() -> None:
+    """A Squid log is recognised without importing the formats after ``squid``; the answer is
+    the same as trying every detectable format (the highest score, the earlier name on a
+    tie), on every sample file of the format tests."""
+    import subprocess
+    import sys
+
+    program = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from socialsight import formats\n"
+        "from socialsight.sources import sample_lines\n"
+        "print(formats.detect(sample_lines(Path(sys.argv[1]), 'none')).name)\n"
+        "print(sorted(m for m in sys.modules if m.startswith('socialsight.formats.')"
+        " and not m.split('.')[-1].startswith('_')))\n"
+    )
+    from conftest import SQUID_SAMPLES
+
+    squid_log = SQUID_SAMPLES / "access1.log"  # every line Squid native
+    done = subprocess.run(
+        [sys.executable, "-c", program, str(squid_log)], capture_output=True, text=True,
+        check=True,
+    )  # fmt: skip
+    name, loaded = done.stdout.splitlines()
+    assert name == "squid"
+    assert "socialsight.formats.zscaler" not in loaded and "socialsight.formats.w3c" not in loaded
+
+    def exhaustive(lines: list[str]) -> str | None:
+        best = None
+        for cls in formats.detectable():
+            score = cls.sniff(lines)
+            if score >= formats.DETECT_THRESHOLD and (best is None or score > best[0]):
+                best = (score, cls.name)
+        return best[1] if best else None
+
+    from socialsight.sources import sample_lines
+
+    samples = sorted((Path(__file__).parent / "golden").rglob("*.log"))
+    assert len(samples) > 20
+    for path in samples:
+        lines = [line for line in sample_lines(path, "none") if line.strip()]
+        got = formats.detect(lines)
+        assert (got.name if got else None) == exhaustive(lines), path
