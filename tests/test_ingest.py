@@ -388,3 +388,27 @@ def test_a_second_ingest_fails_at_once_and_leaves_the_database_free(
         with duckdb.connect(str(data_dir / "store" / "socialsight.duckdb"), read_only=True):
             pass  # nothing of the failed run holds the database
     assert Ingestor(data_dir).run([log]).records == 26
+
+
+def test_the_pseudonym_cache_gives_what_the_pseudonymiser_gives_and_stays_bounded() -> None:
+    import pyarrow as pa
+
+    from socialsight.ingest import _PseudonymCache
+
+    calls: list[str] = []
+
+    def fn(value: str) -> str:
+        calls.append(value)
+        return "p-" + value
+
+    cache = _PseudonymCache()
+    cache.LIMIT = 5
+    assert cache.values(pa.array(["a", "b", None, " ", "c"]), fn).to_pylist() == [
+        "p-a", "p-b", None, None, "p-c",
+    ]  # fmt: skip
+    assert cache.values(pa.array(["c", "d", "a"]), fn).to_pylist() == ["p-c", "p-d", "p-a"]
+    assert calls == ["a", "b", "c", "d"]  # each name once ("" and blank are never hashed)
+    # Full: it starts again from the chunk's names, known ones included.
+    assert cache.values(pa.array(["c", "x", "y"]), fn).to_pylist() == ["p-c", "p-x", "p-y"]
+    assert len(cache._known[fn][0]) == 3
+    assert cache.values(pa.array([], pa.string()), fn).to_pylist() == []

@@ -651,31 +651,42 @@ class _PseudonymCache:
     """Pseudonyms of the identities already seen in this run.
 
     Every chunk holds the same few thousand people: hashing each distinct name once per run
-    instead of once per chunk saves most of the cost. Bounded (cleared when full), so that
-    hostile input with millions of names cannot grow memory without limit; shared by worker
-    threads, where a race only computes a value twice.
+    instead of once per chunk saves most of the cost. The names seen and their pseudonyms are
+    kept as Arrow arrays, so that a chunk's names are looked up in one hash join, outside the
+    GIL, and only the new ones go through Python. Bounded (emptied when full), so that hostile
+    input with millions of names cannot grow memory without limit; shared by worker threads,
+    where a race only adds a name twice (the first is used).
     """
 
     LIMIT = 200_000
 
     def __init__(self) -> None:
-        self._known: dict[tuple[Callable[[str], str], str], str | None] = {}
+        self._known: dict[Callable[[str], str], tuple[pa.Array, pa.Array]] = {}
 
     def values(self, distinct: pa.Array, fn: Callable[[str], str]) -> pa.Array:
         """``fn`` of each value of ``distinct`` (as ``Pseudonymiser.users``: null or blank
         stays null)."""
-        known = self._known
-        if len(known) > self.LIMIT:
-            known.clear()
-        mapped = []
-        for value in distinct.cast(pa.string()).to_pylist():
-            key = (fn, value)
-            if key in known:
-                mapped.append(known[key])
-            else:
-                known[key] = result = fn(value) if value and value.strip() else None
-                mapped.append(result)
-        return pa.array(mapped, pa.string())
+        distinct = distinct.cast(pa.string())
+        names, pseudonyms = self._known.get(fn, (_NO_STRINGS, _NO_STRINGS))
+        at = pc.index_in(distinct, value_set=names)
+        new = pc.and_(at.is_null(), distinct.is_valid())
+        if pc.any(new).as_py():
+            fresh = distinct.filter(new)
+            if len(names) + len(fresh) > self.LIMIT:
+                # Start again from this chunk's names alone.
+                names, pseudonyms = _NO_STRINGS, _NO_STRINGS
+                fresh = distinct.filter(distinct.is_valid())
+            computed = pa.array(
+                [fn(v) if v and v.strip() else None for v in fresh.to_pylist()], pa.string()
+            )
+            names = pa.concat_arrays([names, fresh])
+            pseudonyms = pa.concat_arrays([pseudonyms, computed])
+            self._known[fn] = (names, pseudonyms)
+            at = pc.index_in(distinct, value_set=names)
+        return pseudonyms.take(at)
+
+
+_NO_STRINGS = pa.array([], pa.string())
 
 
 # scheme://user:password@host -> scheme://host: a kept URL must not keep a password.
