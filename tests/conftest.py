@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from socialsight.catalog.matcher import Matcher
+from socialsight.catalog.model import Catalog, load_catalog
 from socialsight.cli import main
 
 # The repository lives beside shared/ (in development and in CI's clone alike).
@@ -109,3 +111,15 @@ def simulated_org(tmp_path_factory: pytest.TempPathFactory) -> SimulatedOrg:
     # building them (they would race to write into the shared store otherwise).
     refresh_summaries(Store.open(data / STORE_NAME), load_settings(data))
     return SimulatedOrg(logs=logs, data=data, truth=truth)
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Catalog:
+    """The bundled service catalog (one per test module)."""
+    return load_catalog()
+
+
+@pytest.fixture(scope="module")
+def matcher(catalog: Catalog) -> Matcher:
+    """A host classifier of the bundled catalog (one per test module: its cache is shared)."""
+    return Matcher(catalog)

@@ -72,16 +72,6 @@ MANDATORY = [
 ]
 
 
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return load_catalog()
-
-
-@pytest.fixture(scope="module")
-def matcher(catalog: Catalog) -> Matcher:
-    return Matcher(catalog)
-
-
 # --- invariants of the bundled catalog ------------------------------------------------------
 
 

@@ -28,16 +28,6 @@ from socialsight.catalog.matcher import _ip_literal
 _TLDEXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 
 
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return load_catalog()
-
-
-@pytest.fixture(scope="module")
-def matcher(catalog: Catalog) -> Matcher:
-    return Matcher(catalog)
-
-
 def reference_is_ip(host: str) -> bool:
     try:
         ipaddress.ip_address(host.split("%", 1)[0])
