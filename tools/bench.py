@@ -5,8 +5,10 @@ What it does (issue #6):
 1. Generates Squid native logs of 1M and 10M lines with the simulator (cached under
    ``bench/data/``, which git ignores): a simulated organisation large enough for the size,
    cut to exactly that many lines, with its directory file.
-2. On each file, median of ``--runs`` runs (3 by default) of: ``wc -l`` (the floor), GoAccess in
-   Squid mode writing its HTML report, and ``socialsight ingest`` into a fresh data directory.
+2. On each file, median of ``--runs`` runs (by default 5 on the 1M file, 3 on the 10M one)
+   of: ``wc -l`` (the floor), GoAccess in Squid mode writing its HTML report, and
+   ``socialsight ingest`` into a fresh data directory (GoAccess and the ingest taking turns,
+   so that the machine's load falls on both alike).
    Each is timed as a separate process by GNU time: wall seconds, user + system CPU, and the
    peak resident memory (the largest process of the tree; the ingest is one process whose
    threads share it).
@@ -24,7 +26,7 @@ What it does (issue #6):
 It prints a table and writes the same figures to ``bench/results.json``. The machine is
 shared and figures move with its load: compare the ratios measured in the same run.
 
-    python tools/bench.py                 # 1M and 10M lines, 3 runs each
+    python tools/bench.py                 # 1M (5 runs) and 10M lines (3 runs), then 50M
     python tools/bench.py --sizes 1m --runs 1 --no-50m
     python tools/bench.py --only-50m      # the 50M step alone (about 5 minutes)
 """
@@ -59,6 +61,9 @@ GOACCESS_FORMAT = "%x.%^ %~%L %h %^/%s %b %m %U %e %^ %M"
 # Simulated people per million lines wanted (about 2,100 lines a person over 30 days).
 PEOPLE_PER_MILLION = 500
 SIZES = {"1m": 1_000_000, "10m": 10_000_000}
+# Runs of each tool per file: the median of five on the small file, where a second matters;
+# three on the large one, where GoAccess takes about 100 s a run.
+RUNS = {"1m": 5, "10m": 3}
 # Issue #6's analytics target, 30 days x 5,000 people (about 50M events): the 10M file's
 # organisation (same people, seed and visits) with five times the requests per visit (the
 # simulator's default is 0.3), so the per-day summaries, which grow with person-days, keep the
@@ -214,17 +219,17 @@ def bench_size(size: str, runs: int, goaccess: str, work: Path) -> tuple[list[Me
     log(f"{path.name}: wc -l")
     wc = [timed(["wc", "-l", str(path)]) for _ in range(runs)]
     results.append(measure("wc -l", path, lines, wc))
-    log(f"{path.name}: GoAccess x{runs}")
+    log(f"{path.name}: GoAccess and socialsight ingest, {runs} runs each, taking turns")
     report = work / "goaccess.html"
     ga_command = [
         goaccess, str(path), f"--log-format={GOACCESS_FORMAT}", "--date-format=%s",
         "--time-format=%s", "--no-global-config", "--no-progress", "-o", str(report),
     ]  # fmt: skip
-    results.append(measure("goaccess", path, lines, [timed(ga_command) for _ in range(runs)]))
-    log(f"{path.name}: socialsight ingest x{runs}")
-    ingests = []
+    # In turns, so that a change in the shared machine's load falls on both tools alike.
+    peers, ingests = [], []
     data = work / "none"
     for number in range(runs):
+        peers.append(timed(ga_command))
         if data.exists():
             shutil.rmtree(data)
         data = fresh_data(work)
@@ -233,7 +238,8 @@ def bench_size(size: str, runs: int, goaccess: str, work: Path) -> tuple[list[Me
         if reported["lines"] != lines:
             raise SystemExit(f"ingest read {reported['lines']} lines of {lines}")
         ingests.append(run)
-        log(f"  run {number + 1}: {run.seconds:.2f} s")
+        log(f"  run {number + 1}: GoAccess {peers[-1].seconds:.2f} s, ingest {run.seconds:.2f} s")
+    results.append(measure("goaccess", path, lines, peers))
     results.append(measure("socialsight ingest", path, lines, ingests))
     return results, data
 
@@ -393,7 +399,10 @@ def only_big(analytics_runs: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1m,10m", help="comma-separated: 1m, 10m")
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--runs", type=int, default=None,
+        help=f"runs of each tool per file (default: {RUNS})",
+    )  # fmt: skip
     parser.add_argument(
         "--analytics-runs", type=int, default=1, help="runs of each analytics query"
     )
@@ -431,7 +440,7 @@ def main() -> None:
         work = Path(tmp)
         data = work
         for size in sizes:
-            found, data = bench_size(size, opts.runs, goaccess, work)
+            found, data = bench_size(size, opts.runs or RUNS[size], goaccess, work)
             measures.extend(found)
         log("analytics on the largest store ...")
         queries = analytics(data, opts.analytics_runs, opts.analytics_runs)
@@ -453,7 +462,7 @@ def main() -> None:
             "version": version.splitlines()[0] if version else None,
             "log_format": GOACCESS_FORMAT,
         },
-        "runs": opts.runs,
+        "runs": {size: opts.runs or RUNS[size] for size in sizes},
         "ingest": [asdict(m) for m in measures],
         "incremental": again,
         "analytics": queries,
