@@ -343,3 +343,42 @@ def main_init(data: Path) -> int:
         capture_output=True, check=False,
     )  # fmt: skip
     return done.returncode
+
+
+def test_an_ingest_imports_duckdb_s_extension_not_its_package(tmp_path: Path) -> None:
+    """Start-up (issue #6): the ledger uses DuckDB's C extension, whose classes the package
+    re-exports; the package's own import (80 ms) is not paid by an ingest."""
+    import _duckdb
+    import duckdb
+
+    assert _duckdb.Error is duckdb.Error
+    assert _duckdb.DuckDBPyConnection is duckdb.DuckDBPyConnection
+    program = (
+        "import sys; from socialsight.cli import console;"
+        " sys.argv = ['socialsight', *sys.argv[1:]]\n"
+        "try:\n    console()\nfinally:\n"
+        "    print('duckdb' in sys.modules, '_duckdb' in sys.modules, file=sys.stderr)"
+    )
+    assert main_init(tmp_path / "data") == 0
+    log = small_org_log(tmp_path / "access.log")
+    log.write_text(log.read_text() + "garbage\n")
+    done = subprocess.run(
+        [sys.executable, "-c", program, "ingest", "--data", str(tmp_path / "data"), "--json",
+         str(log)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == "False True"
+    # The rejects were counted and sampled without the package's Arrow scans.
+    code, out, _ = _run_cli("rejects", "--data", str(tmp_path / "data"), "--json")
+    assert code == 0
+    payload = json.loads(out)
+    assert payload["counts"] == [{"path": str(log), "reason": "not-squid-access", "lines": 1}]
+    assert [(s["reason"], s["line"]) for s in payload["samples"]] == [("not-squid-access", 27)]
+
+
+def _run_cli(*args: str) -> tuple[int, str, str]:
+    done = subprocess.run(
+        [sys.executable, "-m", "socialsight", *args], capture_output=True, text=True, check=False
+    )
+    return done.returncode, done.stdout, done.stderr

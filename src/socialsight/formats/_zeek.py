@@ -29,7 +29,6 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any, ClassVar
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -373,6 +372,8 @@ class ZeekLog(LogFormat):
         keys wanted (numbers and booleans as their JSON text), also under a Metron-style
         ``{"<path>": {...}}`` wrapper."""
         if self._con is None:
+            import duckdb  # imported when Zeek JSON is read: detection imports this module
+
             self._con = duckdb.connect()
         names = self._all_fields()
         inner: dict[str, Any] = {}

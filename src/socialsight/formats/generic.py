@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Final
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -344,6 +343,8 @@ class Generic(LogFormat):
         m = self.mapping
         assert m is not None
         if self._con is None:
+            import duckdb  # imported when a generic file is read: detection imports this module
+
             self._con = duckdb.connect()
         keys = sorted(set(m.fields.values()))
         pointers = [k if k.startswith("/") else "/" + k.replace("~", "~0").replace("/", "~1")

@@ -13,9 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import duckdb
-
 from socialsight.errors import SocialsightError
+from socialsight.store.duck import duckdb
 
 SCHEMA_VERSION = 1
 

@@ -30,7 +30,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -38,6 +37,7 @@ import pyarrow.parquet as pq
 from socialsight.errors import SocialsightError
 from socialsight.schema import EVENT_SCHEMA
 from socialsight.store import database
+from socialsight.store.duck import duckdb
 
 DB_NAME = "socialsight.duckdb"
 EVENTS_DIR = "events"
@@ -466,6 +466,10 @@ class Store:
                 {"domain": [d for d, _ in domains], "service_id": [s for _, s in domains]},
                 schema=pa.schema([("domain", pa.string()), ("service_id", pa.string())]),
             )
+            # Scanning Arrow tables from SQL needs the duckdb package's set-up (store/duck.py
+            # imports only its extension); the catalog changes rarely (init, an override).
+            import duckdb as _package  # noqa: F401
+
             con.register("new_services", service_rows)
             con.register("new_domains", domain_rows)
             con.execute("INSERT INTO catalog_services SELECT * FROM new_services")
@@ -649,18 +653,17 @@ class BatchWriter:
                         [self.file_id, parser_state],
                     )
                 if rejects.num_rows:
-                    con.register("batch_rejects", rejects)
-                    con.execute(
-                        "INSERT INTO reject_counts SELECT ?, ?, reason, count(*)"
-                        " FROM batch_rejects GROUP BY reason",
-                        [self.file_id, self.batch_id],
+                    # Counted and sampled in Arrow: scanning an Arrow table from SQL needs the
+                    # duckdb package, which an ingest does not import (store/duck.py).
+                    counts, samples = _reject_rows(rejects)
+                    ids = [self.file_id, self.batch_id]
+                    con.executemany(
+                        "INSERT INTO reject_counts VALUES (?, ?, ?, ?)",
+                        [[*ids, reason, n] for reason, n in counts],
                     )
-                    con.execute(
-                        "INSERT INTO reject_samples SELECT ?, ?, reason, line FROM ("
-                        ' SELECT reason, "log.line" AS line, row_number() OVER'
-                        ' (PARTITION BY reason ORDER BY "log.line") AS n FROM batch_rejects)'
-                        " WHERE n <= ?",
-                        [self.file_id, self.batch_id, REJECT_SAMPLES],
+                    con.executemany(
+                        "INSERT INTO reject_samples VALUES (?, ?, ?, ?)",
+                        [[*ids, reason, line] for reason, line in samples],
                     )
                 con.execute("COMMIT")
             except BaseException:
@@ -668,6 +671,21 @@ class BatchWriter:
                 raise
         self._finished = []  # listed: no longer this writer's to delete
         return BatchReceipt(self.batch_id, self.records, rejects.num_rows, tuple(sorted(parts)))
+
+
+def _reject_rows(rejects: pa.Table) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+    """(reason, lines) per reason, and (reason, line) for the first :data:`REJECT_SAMPLES`
+    line numbers of each reason, in line order."""
+    counts = [
+        (str(row["values"]), int(row["counts"]))
+        for row in pc.value_counts(rejects["reason"]).to_pylist()
+    ]
+    samples = []
+    for reason, _ in counts:
+        lines = rejects.filter(pc.equal(rejects["reason"], reason))["log.line"]
+        first = lines.take(pc.sort_indices(lines)[:REJECT_SAMPLES])
+        samples += [(reason, int(line)) for line in first.to_pylist()]
+    return counts, samples
 
 
 def _put_in_place(writer: pq.ParquetWriter, temporary: Path, final: Path) -> None:
