@@ -202,3 +202,83 @@ def test_units_hit_never_leave_a_small_remainder() -> None:
     assert [u["unit"] for u in complementary_suppression(units, 58, 5)] == ["A", "B", "C"]
     # 3 left over; without C, 8 left over: C is withheld too.
     assert complementary_suppression(units[:1], 42, 5) == []
+
+
+def _request_rows(
+    rows: list[tuple[str, str | None, str, str, str, int | None, str, int]],
+) -> ibis.Table:
+    """Events of ("HH:MM:SS.ffffff" UTC on 2026-03-11, person, service, host, outcome,
+    status, unit, log line) rows, all from one log file."""
+    import pyarrow as pa
+
+    from socialsight.schema import EVENT_SCHEMA
+
+    day = "2026-03-11T"
+    columns: dict[str, list[object]] = {
+        "@timestamp": [datetime.fromisoformat(day + r[0]).replace(tzinfo=UTC) for r in rows],
+        "person.pseudonym": [r[1] for r in rows],
+        "service.id": [r[2] for r in rows],
+        "url.domain": [r[3] for r in rows],
+        "event.outcome": [r[4] for r in rows],
+        "http.response.status_code": [r[5] for r in rows],
+        "organization.unit": [r[6] for r in rows],
+        "log.line": [r[7] for r in rows],
+        "log.file.id": ["f"] * len(rows),
+        "log.format": ["squid"] * len(rows),
+    }
+    n = len(rows)
+    arrays = [pa.array(columns.get(f.name, [None] * n), type=f.type) for f in EVENT_SCHEMA]
+    return ibis.memtable(pa.Table.from_arrays(arrays, schema=EVENT_SCHEMA))
+
+
+def test_episode_details_count_requests_failures_retries_and_people_exactly() -> None:
+    """Hand-counted details of two episodes: retries follow a failure by the same person to
+    the same host within 60 s (whole milliseconds) inside the episode; requests at the same
+    instant go in log order; blocked requests and those outside the episode do not count;
+    anonymous requests count as requests, not people."""
+    from socialsight.analytics.outages import details_many
+
+    def at(hhmm: str) -> datetime:
+        return datetime.fromisoformat(f"2026-03-11T{hhmm}").replace(tzinfo=UTC)
+
+    rows = [
+        ("09:59:59", "p1", "wiki", "a.org", "failed", None, "Comms", 1),  # before the episode
+        ("10:00:00", "p1", "wiki", "a.org", "failed", None, "Comms", 2),  # first: no retry
+        ("10:00:30", "p1", "wiki", "a.org", "failed", None, "Comms", 3),  # retry 1
+        ("10:01:30", "p1", "wiki", "a.org", "allowed", 200, "Comms", 4),  # 60.000 s: retry 2
+        ("10:02:31", "p1", "wiki", "a.org", "allowed", 200, "Comms", 5),  # after a success
+        ("10:02:40", "p1", "wiki", "b.org", "failed", None, "Comms", 6),  # another host
+        ("10:03:40.000900", "p1", "wiki", "b.org", "allowed", 200, "Comms", 7),  # retry 3
+        ("10:05:00", "p1", "wiki", "a.org", "blocked", 403, "Comms", 8),  # blocked: ignored
+        ("10:10:00", "p2", "wiki", "a.org", "failed", None, "Legal", 9),
+        # The same instant, listed out of log order: line 20 (failed) comes first.
+        ("10:10:05", "p2", "wiki", "a.org", "allowed", 200, "Legal", 21),  # retry 5
+        ("10:10:05", "p2", "wiki", "a.org", "failed", None, "Legal", 20),  # retry 4
+        ("10:20:00", None, "wiki", "a.org", "failed", None, "unknown", 30),
+        ("10:20:10", None, "wiki", "a.org", "failed", None, "unknown", 31),  # retry 6
+        ("10:30:00", "p4", "wiki", "a.org", "allowed", 503, "Comms", 40),  # a 5xx fails
+        ("10:30:20", "p4", "wiki", "a.org", "allowed", 200, "Comms", 41),  # retry 7
+        ("10:15:00", "p5", "wiki", "a.org", "allowed", 200, "Finance", 50),  # never failed
+        ("10:59:59.999", "p6", "wiki", "a.org", "allowed", 200, "Finance", 51),
+        ("11:00:00", "p1", "wiki", "a.org", "failed", None, "Comms", 60),  # after the end
+        ("10:00:10", "p1", "news", "n.org", "failed", None, "Comms", 70),
+        ("10:00:20", "p1", "news", "n.org", "allowed", 200, "Comms", 71),  # retry (news)
+        ("10:40:00", "p1", "news", "n.org", "failed", None, "Comms", 72),  # after news's end
+    ]
+    eps = [
+        Episode("wiki", at("10:00:00"), at("11:00:00"), errors=True),
+        Episode("news", at("10:00:00"), at("10:30:00"), errors=True),
+    ]
+    got = details_many(_request_rows(rows), eps)
+    wiki = {"requests": 15, "failed": 8, "retries": 7, "people_all": 3}
+    assert sorted(got[0], key=lambda r: str(r["unit"])) == [
+        {"unit": "Comms", "people_hit": 2, **wiki},
+        {"unit": "Finance", "people_hit": 0, **wiki},
+        {"unit": "Legal", "people_hit": 1, **wiki},
+        {"unit": "unknown", "people_hit": 0, **wiki},
+    ]
+    news = {"requests": 2, "failed": 1, "retries": 1, "people_all": 1}
+    assert got[1] == [{"unit": "Comms", "people_hit": 1, **news}]
+    assert details_many(_request_rows(rows), []) == {}
+    # An episode with no request at all has no rows.
+    assert details_many(_request_rows(rows), [Episode("wiki", at("12:00"), at("13:00"))]) == {}

@@ -5,10 +5,11 @@ under a new key when the settings they depend on change."""
 from __future__ import annotations
 
 import csv
+import itertools
 import shutil
 import threading
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -275,3 +276,53 @@ def test_an_empty_store_has_empty_answers(data_dir: Path) -> None:
     stats = refresh_summaries(insights.store, insights.settings)
     assert (stats.new_batches, stats.days_recomputed) == (0, 0)
     assert is_fresh(insights.store, insights.settings)
+
+
+def _summary_contents(data: Path, key: str, kind: str) -> list[tuple[Any, ...]]:
+    """Every row of the summary ``kind``, sorted (the parts' split into files aside)."""
+    parts = sorted(str(p) for p in (data / STORE_NAME / SUMMARIES_DIR / key / kind).glob("*"))
+    con = duckdb.connect()
+    try:
+        rows = con.execute("SELECT * FROM read_parquet(?)", [parts]).fetchall()
+    finally:
+        con.close()
+    return sorted(rows, key=repr)
+
+
+def test_a_build_in_passes_writes_the_rows_of_a_build_in_one_pass(
+    simulated_org: SimulatedOrg, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build cut into passes of a few days or events (bounded memory) writes the same rows
+    as one pass over all the days, whatever the passes."""
+    from socialsight.analytics import summaries
+
+    passes: list[list[tuple[date, date]]] = []
+    original = summaries._runs
+
+    def spy(*args: Any) -> list[tuple[date, date]]:
+        passes.append(original(*args))
+        return passes[-1]
+
+    monkeypatch.setattr(summaries, "_runs", spy)
+    built = {}
+    for name, budget, most_days in (("one", 10**9, 1000), ("cut", 60_000, 2)):
+        monkeypatch.setattr(summaries, "EVENTS_PER_PASS", budget)
+        monkeypatch.setattr(summaries, "DAYS_PER_PASS", most_days)
+        monkeypatch.setattr(summaries, "QUIET_PASS_EVENTS", 0)
+        data = _copy(simulated_org, tmp_path / name)
+        fast, _ = _paths(data)
+        assert refresh_summaries(fast.store, fast.settings).rebuilt
+        built[name] = data
+    one, cut = passes
+    # The simulated month (some 870k events, 40k on a weekday) in one pass, then in passes
+    # of 60k events and 2 days at most: weekdays one by one, weekend days in pairs.
+    assert len(one) == 1
+    assert 20 < len(cut) < 30 and any(first < last for first, last in cut)
+    assert all((last - first).days < 2 for first, last in cut)
+    assert cut[0][0] == one[0][0] and cut[-1][1] == one[0][1]
+    assert all(b[0] == a[1] + timedelta(days=1) for a, b in itertools.pairwise(cut))
+    key = summary_key(Insights.open(built["one"]).settings)
+    for kind in ("usage", "presence", "hourly", "buckets", "services"):
+        rows = _summary_contents(built["one"], key, kind)
+        assert rows, kind
+        assert _summary_contents(built["cut"], key, kind) == rows, kind

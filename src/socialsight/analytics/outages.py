@@ -25,7 +25,9 @@ from typing import Any
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from socialsight.analytics.calendar import Window, in_window, is_working_day, local_columns
 from socialsight.analytics.engine import epoch_us, local_time_between
@@ -299,7 +301,9 @@ def details_many(events: ir.Table, eps: Sequence[Episode]) -> dict[int, list[dic
 
     Episodes of one service never overlap (they are merged stretches), so each event belongs
     to at most one episode; joining the events on (service, start <= time < end) gives each
-    episode exactly the rows :func:`details` filters for it.
+    episode exactly its own rows. A request is a retry when the same person's previous request
+    to the same host in the episode failed and came at most :data:`RETRY_SECONDS` before it
+    (whole milliseconds); requests at the same instant are taken in log order.
     """
     if not eps:
         return {}
@@ -313,34 +317,90 @@ def details_many(events: ir.Table, eps: Sequence[Episode]) -> dict[int, list[dic
             }
         )
     )
-    kept = events.filter(events["event.outcome"] != "blocked")
+    # The same rows as the join alone, but as filters on the events the scan applies itself:
+    # row groups outside the episodes' stretch are skipped and other services' rows are never
+    # materialised (whatever the engine makes of a join condition).
+    ts = events["@timestamp"]
+    kept = events.filter(
+        (ts >= min(ep.start for ep in eps))
+        & (ts < max(ep.end for ep in eps))
+        & events["service.id"].isin(sorted({ep.service for ep in eps}))
+        & (events["event.outcome"] != "blocked")
+    )
     s = kept.join(
         spans,
         (kept["service.id"] == spans["_service"])
         & (kept["@timestamp"] >= spans["_start"])
         & (kept["@timestamp"] < spans["_end"]),
     )
-    failed = _failed(s)
-    order = ibis.window(
-        group_by=[s["_ep"], s["person.pseudonym"], s["url.domain"]], order_by=s["@timestamp"]
+    rows = s.select(
+        _ep=s["_ep"],
+        unit=s["organization.unit"],
+        person=s["person.pseudonym"],
+        domain=s["url.domain"],
+        us=epoch_us(s["@timestamp"]),
+        file=s["log.file.id"],
+        line=s["log.line"],
+        failed=_failed(s),
+    ).to_pyarrow()
+    per_person = _retries(rows).group_by(["_ep", "unit", "person"], use_threads=False)
+    return _episode_rows(
+        per_person.aggregate([("failed", "count"), ("failed", "sum"), ("retry", "sum")])
     )
-    previous_failed = failed.lag().over(order)
-    pause = s["@timestamp"].delta(s["@timestamp"].lag().over(order), unit="millisecond")
-    retry = previous_failed.fill_null(False) & (pause <= RETRY_SECONDS * 1000).fill_null(False)
-    s = s.mutate(_failed=failed, _retry=retry.cast("int64"))
-    totals = s.group_by("_ep").aggregate(
-        requests=s.count(),
-        failed=s["_failed"].cast("int64").sum(),
-        retries=s["_retry"].sum(),
-        people_all=s["person.pseudonym"].nunique(where=s["_failed"]),
-    )
-    per_unit = s.group_by("_ep", unit=s["organization.unit"]).aggregate(
-        people_hit=s["person.pseudonym"].nunique(where=s["_failed"])
-    )
-    rows = per_unit.join(totals, "_ep").to_pyarrow().to_pylist()
+
+
+def _codes(column: pa.ChunkedArray) -> Any:
+    """Integer codes of a column's values (-1 for null): equal values, equal codes."""
+    encoded = pc.dictionary_encode(column.combine_chunks())
+    return pc.fill_null(encoded.indices, -1).to_numpy().astype(np.int64)
+
+
+def _retries(rows: pa.Table) -> pa.Table:
+    """``rows`` (one per request: ``_ep, unit, person, domain, us, file, line, failed``)
+    with ``retry``: the same person's previous request to the same host in the episode
+    failed and came at most :data:`RETRY_SECONDS` before (whole milliseconds); requests at
+    the same instant are taken in log order.
+
+    A sort of integer codes here, not a window function in the engine: over the 380k
+    requests of the planted outage at 50M events the window function's sort by strings
+    took twice the CPU of the whole of this."""
+    if rows.num_rows == 0:
+        return rows.append_column("retry", pa.array([], pa.int64()))
+    ep, person, domain = (_codes(rows[name]) for name in ("_ep", "person", "domain"))
+    us = rows["us"].to_numpy()
+    order = np.lexsort((rows["line"].to_numpy(), _codes(rows["file"]), us, domain, person, ep))
+    ep, person, domain, ms = ep[order], person[order], domain[order], us[order] // 1000
+    failed = rows["failed"].to_numpy(zero_copy_only=False)[order].astype(bool)
+    retry = np.zeros(rows.num_rows, np.int64)
+    same = (ep[1:] == ep[:-1]) & (person[1:] == person[:-1]) & (domain[1:] == domain[:-1])
+    retry[1:] = same & failed[:-1] & (ms[1:] - ms[:-1] <= RETRY_SECONDS * 1000)
+    kept = rows.select(["_ep", "unit", "person"]).take(pa.array(order))
+    return kept.append_column("failed", pa.array(failed)).append_column("retry", pa.array(retry))
+
+
+def _episode_rows(per_person: pa.Table) -> dict[int, list[dict[str, Any]]]:
+    """:func:`details_many`'s rows from per (episode, unit, person) ``failed_count``
+    (requests), ``failed_sum`` and ``retry_sum``."""
+    totals: dict[int, dict[str, Any]] = {}
+    hit: dict[int, dict[str | None, set[str]]] = {}
+    everyone: dict[int, set[str]] = {}
+    for row in per_person.to_pylist():
+        ep, unit, person, failed = int(row["_ep"]), row["unit"], row["person"], row["failed_sum"]
+        total = totals.setdefault(ep, {"requests": 0, "failed": 0, "retries": 0})
+        total["requests"] += int(row["failed_count"])
+        total["failed"] += int(failed)
+        total["retries"] += int(row["retry_sum"])
+        people = hit.setdefault(ep, {}).setdefault(unit, set())
+        # Anonymous requests (no person) count as requests, never as people.
+        if person is not None and failed:
+            people.add(person)
+            everyone.setdefault(ep, set()).add(person)
     out: dict[int, list[dict[str, Any]]] = {}
-    for row in rows:
-        out.setdefault(int(row.pop("_ep")), []).append(row)
+    for ep, units in hit.items():
+        total = {**totals[ep], "people_all": len(everyone.get(ep, ()))}
+        out[ep] = [
+            {"unit": unit, "people_hit": len(people), **total} for unit, people in units.items()
+        ]
     return out
 
 

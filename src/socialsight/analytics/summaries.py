@@ -45,6 +45,7 @@ from zoneinfo import ZoneInfo
 
 import ibis
 import ibis.expr.types as ir
+import pyarrow.parquet as pq
 
 from socialsight.analytics import dependencies, outages, services
 from socialsight.analytics.calendar import Window, holidays, in_window, local_columns
@@ -60,6 +61,20 @@ SUMMARY_VERSION = 2
 SUMMARIES_DIR = "summaries"
 DB_NAME = "summaries.duckdb"
 KINDS = ("usage", "presence", "hourly", "buckets", "services")
+EVENTS_PER_PASS = 8_000_000
+DAYS_PER_PASS = 7
+"""A build computes its local days in passes of consecutive days, each of at most
+:data:`DAYS_PER_PASS` days and about :data:`EVENTS_PER_PASS` events (a busier day is a pass
+alone). A pass's memory grows with the groups it aggregates (people x services x days: a
+month of 50M events in one pass needed 2 GB), so short passes keep the peak flat whatever the
+volume; but each pass also reads the day before its first (sessions continued from it), so
+shorter passes cost more CPU."""
+QUIET_PASS_EVENTS = 1_000_000
+"""A pass of fewer events than this may hold more than :data:`DAYS_PER_PASS` days: small
+stores are built in one pass (each pass has a fixed cost of about a third of a second)."""
+BUILD_MEMORY_LIMIT = "1GB"
+"""DuckDB's memory limit while building (beyond it, it spills to a temporary directory
+under the store): a guard for days far busier than usual."""
 OBSOLETE_GRACE_SECONDS = 300.0
 """A part replaced by a refresh is deleted this long after, so that a reader that listed it
 just before the refresh committed can still read it."""
@@ -342,15 +357,55 @@ def _utc_day(part: str) -> date | None:
     return part_utc_day(part)
 
 
-def _runs(days: list[date]) -> list[tuple[date, date]]:
-    """Consecutive runs of sorted ``days`` as (first, last) pairs."""
+def _runs(
+    days: list[date],
+    events: dict[date, int] | None = None,
+    budget: int = EVENTS_PER_PASS,
+    most_days: int = DAYS_PER_PASS,
+) -> list[tuple[date, date]]:
+    """Consecutive runs of sorted ``days`` as (first, last) pairs, each of at most
+    ``most_days`` days (any number while their events stay under :data:`QUIET_PASS_EVENTS`)
+    whose ``events`` (an estimate per day) add up to at most ``budget``, or of one day
+    whatever its number.
+
+    >>> d = [date(2026, 3, n) for n in (2, 3, 4, 6)]
+    >>> [(a.day, b.day) for a, b in _runs(d)]
+    [(2, 4), (6, 6)]
+    >>> [(a.day, b.day) for a, b in _runs(d, {d[0]: 2, d[1]: 2, d[2]: 9}, budget=5)]
+    [(2, 3), (4, 4), (6, 6)]
+    >>> busy = {day: 600_000 for day in d}
+    >>> [(a.day, b.day) for a, b in _runs(d, busy, most_days=2)]
+    [(2, 3), (4, 4), (6, 6)]
+    >>> [(a.day, b.day) for a, b in _runs(d, most_days=2)]  # quiet days: no cut
+    [(2, 4), (6, 6)]
+    """
+    counts = events or {}
     runs: list[tuple[date, date]] = []
+    load = 0
     for day in days:
-        if runs and day == runs[-1][1] + timedelta(days=1):
+        n = counts.get(day, 0)
+        follows = bool(runs) and day == runs[-1][1] + timedelta(days=1)
+        short = (day - runs[-1][0]).days < most_days if runs else True
+        if follows and load + n <= budget and (short or load + n <= QUIET_PASS_EVENTS):
             runs[-1] = (runs[-1][0], day)
+            load += n
         else:
             runs.append((day, day))
+            load = n
     return runs
+
+
+def _events_per_day(store: Store, parts: list[str], days: list[date]) -> dict[date, int]:
+    """Events per UTC day of the ``parts`` of ``days``, from their Parquet footers: an
+    estimate of each local day's (they differ by the zone's offset)."""
+    wanted = set(days)
+    counts: dict[date, int] = {}
+    for part in parts:
+        day = _utc_day(part)
+        if day is not None and day in wanted:
+            rows = pq.read_metadata(store.root / part).num_rows
+            counts[day] = counts.get(day, 0) + rows
+    return counts
 
 
 def _write_days(
@@ -361,10 +416,15 @@ def _write_days(
     con = connect()
     staging = root / f".build-{uuid.uuid4().hex[:12]}"
     staging.mkdir(parents=True)
+    # A path this module made under the store root; quotes doubled all the same.
+    spill = str(staging / "spill").replace("'", "''")
+    con.raw_sql(f"SET temp_directory = '{spill}'")
+    con.raw_sql(f"SET memory_limit = '{BUILD_MEMORY_LIMIT}'")
     generation = uuid.uuid4().hex[:12]
     written: list[tuple[str, date, str]] = []
     try:
-        for first, last in _runs(days):
+        per_day = _events_per_day(store, all_parts, days)
+        for first, last in _runs(days, per_day, EVENTS_PER_PASS, DAYS_PER_PASS):
             window = Window(first, last, settings.timezone)
             # With the day before: sessions continued from it (build_expressions).
             before = Window(first - timedelta(days=1), last, settings.timezone)
