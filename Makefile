@@ -37,8 +37,10 @@ unit: venv
 demo: venv
 	$(BIN)/python tools/demo.py --data $(DEMO)/socialsight-data --logs $(DEMO)/logs --people $(DEMO_PEOPLE) --days $(DEMO_DAYS)
 
-# Ingest speed against GoAccess and `wc -l` on 1M and 10M simulated Squid lines (minutes;
-# not part of `make test`). Writes bench/results.json; logs are cached in bench/data/.
+# Ingest speed against GoAccess and `wc -l` on 1M and 10M simulated Squid lines, then a 50M-line
+# ingest and the analytics at 50M events (about 12 minutes once the logs exist; generating them
+# the first time takes about 5 more and 14 GB of temporary disk; not part of `make test`).
+# Writes bench/results.json; logs are cached in bench/data/.
 bench: venv
 	$(BIN)/python tools/bench.py
 
