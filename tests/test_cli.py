@@ -182,14 +182,10 @@ def test_ingest_as_a_program_stores_the_same_events_without_pandas(
     log = small_org_log(tmp_path / "access.log")
     staff = small_org_directory(tmp_path / "staff.csv")
     exe = Path(sys.executable).with_name("socialsight")
-    program = [
-        "import sys, runpy",
-        "sys.argv = ['socialsight', *sys.argv[1:]]",
-        "try:",
-        "    runpy.run_module('socialsight', run_name='__main__')",
-        "finally:",
-        "    print('pandas' in sys.modules and sys.modules['pandas'] is not None, file=sys.stderr)",
-    ]
+    program = _ending_with(
+        "'pandas' in sys.modules and sys.modules['pandas'] is not None",
+        run="import runpy; runpy.run_module('socialsight', run_name='__main__')",
+    ).splitlines()
     env = {**os.environ, "TZ": "America/Toronto"}
     stores = []
     # One installation copied twice: the same key, so the same pseudonyms.
@@ -318,12 +314,9 @@ def test_the_console_runs_ingest_alone_with_the_same_help_and_errors(tmp_path: P
 def test_an_ingest_with_json_imports_neither_rich_nor_the_other_commands(tmp_path: Path) -> None:
     """Start-up (issue #6): the ingest command alone needs no Rich (nothing drawn) and none of
     the other command modules."""
-    program = (
-        "import sys; from socialsight.cli import console;"
-        " sys.argv = ['socialsight', *sys.argv[1:]]\n"
-        "try:\n    console()\nfinally:\n"
-        "    print(sorted(m for m in sys.modules if m.split('.')[0] == 'rich'"
-        " or m.startswith('socialsight.commands.')), file=sys.stderr)"
+    program = _ending_with(
+        "sorted(m for m in sys.modules if m.split('.')[0] == 'rich'"
+        " or m.startswith('socialsight.commands.'))"
     )
     assert main_init(tmp_path / "data") == 0
     log = small_org_log(tmp_path / "access.log")
@@ -353,12 +346,7 @@ def test_an_ingest_imports_duckdb_s_extension_not_its_package(tmp_path: Path) ->
 
     assert _duckdb.Error is duckdb.Error
     assert _duckdb.DuckDBPyConnection is duckdb.DuckDBPyConnection
-    program = (
-        "import sys; from socialsight.cli import console;"
-        " sys.argv = ['socialsight', *sys.argv[1:]]\n"
-        "try:\n    console()\nfinally:\n"
-        "    print('duckdb' in sys.modules, '_duckdb' in sys.modules, file=sys.stderr)"
-    )
+    program = _ending_with("'duckdb' in sys.modules, '_duckdb' in sys.modules")
     assert main_init(tmp_path / "data") == 0
     log = small_org_log(tmp_path / "access.log")
     log.write_text(log.read_text() + "garbage\n")
@@ -382,3 +370,20 @@ def _run_cli(*args: str) -> tuple[int, str, str]:
         [sys.executable, "-m", "socialsight", *args], capture_output=True, text=True, check=False
     )
     return done.returncode, done.stdout, done.stderr
+
+
+def _ending_with(report: str, run: str = "from socialsight.cli import console; console()") -> str:
+    """A program that runs the console with its arguments and prints ``report`` on stderr as
+    the process ends: the console ends an ingest with ``os._exit`` (no teardown, so no
+    ``finally`` or ``atexit`` of the program runs), which the program wraps."""
+    return (
+        "import os, sys\n"
+        "sys.argv = ['socialsight', *sys.argv[1:]]\n"
+        "_exit = os._exit\n"
+        "def _report(code):\n"
+        f"    print({report}, file=sys.stderr)\n"
+        "    sys.stderr.flush()\n"
+        "    _exit(code)\n"
+        "os._exit = _report\n"
+        f"{run}\n"
+    )
