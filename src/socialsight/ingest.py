@@ -117,6 +117,11 @@ class _BatchPlanner:
             self._lines = 0
         return batch, closes
 
+    @property
+    def pending_lines(self) -> int:
+        """Lines planned into :attr:`current`, the batch no chunk has closed yet."""
+        return self._lines
+
     def committed(self, batch: BatchWriter) -> None:
         self._open.remove(batch)
 
@@ -214,6 +219,7 @@ class Ingestor:
         # file's ledger calls share that connection, closed before the file is read.
         self.store.connect_ahead()
         try:
+            # Built now, before the lanes' threads start (they never race to build it).
             self.matcher.lookup("example.org")
             with contextlib.ExitStack() as first_burst, self.store.writer_lock(first_burst):
                 self.progress.start(sum(_size(p) for p in paths))
@@ -363,7 +369,7 @@ class Ingestor:
         offset, line = entry.byte_offset, entry.lines
         new_fp = (fingerprint(head), len(head)) if len(head) > entry.fingerprint_len else None
         claimed = None
-        if self._prefetch is not None and self._prefetch.path == path:
+        if self._prefetch is not None:  # it checks that this is its file, or closes
             claimed = self._prefetch.claim(path, head, entry.format, compression, offset)
             self._prefetch = None
         if claimed is not None:
@@ -375,7 +381,7 @@ class Ingestor:
             step = balanced_chunk_bytes(size, self.workers)
             chunks = read_chunks(path, compression, offset, line + 1, state, step, validate)
         planner = _BatchPlanner(self.store, entry.file_id)
-        batch_from, batch_line_from, batch_lines = offset, line, 0
+        batch_from, batch_line_from = offset, line
         try:
             processed = self._processed(chunks, parser, entry, planner, claimed is None)
             for chunk, done, batch, closes in processed:
@@ -387,7 +393,6 @@ class Ingestor:
                 for reason, n in _count(done.rejects).items():
                     report.rejected[reason] += n
                 offset, line = chunk.offset_to, chunk.first_line + count - 1
-                batch_lines += count
                 plain = chunk.offset_to - chunk.offset_from if compression == "none" else 0
                 self.progress.advance(plain, count)
                 if closes:
@@ -396,9 +401,9 @@ class Ingestor:
                         parser.state(),
                     )  # fmt: skip
                     planner.committed(batch)
-                    batch_from, batch_line_from, batch_lines = offset, line, 0
+                    batch_from, batch_line_from = offset, line
                     new_fp = None
-            if batch_lines or new_fp:
+            if planner.pending_lines or new_fp:
                 batch = planner.current
                 batch.commit(
                     self.catalog.version, batch_from, offset, batch_line_from, line, new_fp,
@@ -451,8 +456,6 @@ class Ingestor:
                 batch, closes = planner.plan(chunk.line_count)
                 yield chunk, self._process(chunk, parser, entry, batch, 0), batch, closes
             return
-        # Built before the threads start, so that they never race to build it.
-        self.matcher.lookup("example.org")
         lanes = [
             ThreadPoolExecutor(1, thread_name_prefix=f"ingest-{lane}") for lane in range(workers)
         ]
@@ -460,7 +463,6 @@ class Ingestor:
         # put the batch's parts in place (each lane closes its own after its last chunk).
         pending: deque[tuple[Chunk, Future[_Processed], BatchWriter, bool, list[Future[None]]]]
         pending = deque()
-        submitted = False
         try:
             # A prefetch is a reader thread already.
             for number, chunk in enumerate(_read_ahead(chunks) if read_ahead else chunks):
@@ -469,12 +471,11 @@ class Ingestor:
                 future = lanes[lane].submit(self._process, chunk, parser, entry, batch, lane)
                 finishing = [x.submit(batch.finish_lane, n) for n, x in enumerate(lanes) if closes]
                 pending.append((chunk, future, batch, closes, finishing))
-                submitted = not closes
                 if len(pending) >= 2 * workers:
                     yield self._ready(pending.popleft())
             # Every chunk is on its way: the last commit's connection opens meanwhile.
             self.store.connect_ahead()
-            if submitted:  # the file's last batch, committed by the caller after the last chunk
+            if planner.pending_lines:  # the last batch, committed by the caller at the end
                 last = planner.current
                 finishing = [x.submit(last.finish_lane, n) for n, x in enumerate(lanes)]
                 chunk, future, batch, closes, _ = pending.pop()

@@ -444,11 +444,9 @@ class Store:
         services: list[tuple[str, str, str, str, str]],
         domains: list[tuple[str, str]],
     ) -> None:
-        """Replace the catalog snapshot kept in the database when its version changed."""
+        """Replace the catalog snapshot kept in the database by ``version``'s (the caller
+        checks :meth:`catalog_version` first: the rows are not built for nothing)."""
         with self._connect() as con:
-            current = con.execute("SELECT value FROM meta WHERE key = 'catalog_version'").fetchone()
-            if current and current[0] == version:
-                return
             con.execute("BEGIN")
             con.execute("DELETE FROM catalog_services")
             con.execute("DELETE FROM catalog_domains")
