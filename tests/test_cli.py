@@ -318,24 +318,24 @@ def test_an_ingest_with_json_imports_neither_rich_nor_the_other_commands(tmp_pat
         "sorted(m for m in sys.modules if m.split('.')[0] == 'rich'"
         " or m.startswith('socialsight.commands.'))"
     )
-    assert main_init(tmp_path / "data") == 0
     log = small_org_log(tmp_path / "access.log")
-    done = subprocess.run(
-        [sys.executable, "-c", program, "ingest", "--data", str(tmp_path / "data"), "--json",
-         str(log)],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
+    done = _ingest_program(program, tmp_path / "data", log)
     assert json.loads(done.stdout)["records"] == 26
     assert done.stderr.strip().splitlines()[-1] == "[]"
 
 
-def main_init(data: Path) -> int:
+def _ingest_program(program: str, data: Path, log: Path) -> subprocess.CompletedProcess[str]:
+    """``program`` run as ``socialsight ingest --json log`` into a new installation ``data``;
+    it must succeed."""
+    assert _run_cli("init", "--data", str(data))[0] == 0
     done = subprocess.run(
-        [sys.executable, "-m", "socialsight", "init", "--data", str(data)],
-        capture_output=True, check=False,
-    )  # fmt: skip
-    return done.returncode
+        [sys.executable, "-c", program, "ingest", "--data", str(data), "--json", str(log)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done
 
 
 def test_an_ingest_imports_duckdb_s_extension_not_its_package(tmp_path: Path) -> None:
@@ -347,15 +347,9 @@ def test_an_ingest_imports_duckdb_s_extension_not_its_package(tmp_path: Path) ->
     assert _duckdb.Error is duckdb.Error
     assert _duckdb.DuckDBPyConnection is duckdb.DuckDBPyConnection
     program = _ending_with("'duckdb' in sys.modules, '_duckdb' in sys.modules")
-    assert main_init(tmp_path / "data") == 0
     log = small_org_log(tmp_path / "access.log")
     log.write_text(log.read_text() + "garbage\n")
-    done = subprocess.run(
-        [sys.executable, "-c", program, "ingest", "--data", str(tmp_path / "data"), "--json",
-         str(log)],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
+    done = _ingest_program(program, tmp_path / "data", log)
     assert done.stderr.strip().splitlines()[-1] == "False True"
     # The rejects were counted and sampled without the package's Arrow scans.
     code, out, _ = _run_cli("rejects", "--data", str(tmp_path / "data"), "--json")
