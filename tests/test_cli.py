@@ -289,7 +289,7 @@ def test_the_console_runs_ingest_alone_with_the_same_help_and_errors(tmp_path: P
     help, the same usage errors and exit codes as through the whole app."""
     runs = []
     for program in (
-        "import sys; from socialsight.cli import console;"
+        "import sys; from socialsight.entry import console;"
         " sys.argv = ['socialsight', *sys.argv[1:]]; console()",
         "import sys; from socialsight.cli import main; main(sys.argv[1:])",
     ):
@@ -366,7 +366,7 @@ def _run_cli(*args: str) -> tuple[int, str, str]:
     return done.returncode, done.stdout, done.stderr
 
 
-def _ending_with(report: str, run: str = "from socialsight.cli import console; console()") -> str:
+def _ending_with(report: str, run: str = "from socialsight.entry import console; console()") -> str:
     """A program that runs the console with its arguments and prints ``report`` on stderr as
     the process ends: the console ends an ingest with ``os._exit`` (no teardown, so no
     ``finally`` or ``atexit`` of the program runs), which the program wraps."""

@@ -1,5 +1,5 @@
 """``python -m socialsight`` runs the CLI."""
 
-from socialsight.cli import console
+from socialsight.entry import console
 
 console()

@@ -797,7 +797,7 @@ def main(argv: Sequence[str] | None = None, only: str | None = None) -> None:
 
 
 def console() -> None:
-    """The ``socialsight`` command itself (console script, ``python -m socialsight``)."""
+    """The ``socialsight`` command itself (called by :func:`socialsight.entry.console`)."""
     if sys.argv[1:2] == ["ingest"]:
         _without_pandas()
         try:

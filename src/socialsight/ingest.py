@@ -609,9 +609,13 @@ def _mapped(keys: pa.DictionaryArray, values: pa.Array | pa.ChunkedArray) -> pa.
     hashed, never the rows: the row indices are remapped with one gather."""
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
+    if len(values) != len(keys.dictionary):
+        raise ValueError(f"{len(values)} values for {len(keys.dictionary)} keys")
     encoded = pc.dictionary_encode(values.cast(pa.string()))
-    indices = encoded.indices.cast(pa.int32()).take(keys.indices)
-    return pa.DictionaryArray.from_arrays(indices, encoded.dictionary)
+    # The row indices of a valid dictionary array are within its dictionary, and so within
+    # ``values``: the gather and the result skip checking a million indices again.
+    indices = pc.take(encoded.indices.cast(pa.int32()), keys.indices, boundscheck=False)
+    return pa.DictionaryArray.from_arrays(indices, encoded.dictionary, safe=False)
 
 
 def _coalesce(first: pa.DictionaryArray, second: pa.DictionaryArray) -> pa.DictionaryArray:
