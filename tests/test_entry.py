@@ -1,8 +1,11 @@
-"""The program's entry point (issue #6): an ingest of one file starts reading it before the
-command-line library and Arrow are imported, and the command takes that read over."""
+"""The program's entry point (issue #6): it reads an ingest's arguments itself and runs the
+ingest without Typer, starting to read the file before Arrow is imported; whatever it cannot
+read goes to the Typer application. Both paths must behave the same."""
 
 from __future__ import annotations
 
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,11 +15,32 @@ import pytest
 import typer
 
 from socialsight import entry
-from socialsight import prefetch as prefetch_module
 from socialsight.cli import app
-from socialsight.prefetch import Prefetch
+from socialsight.entry import IngestArguments
+from socialsight.store.store import Store
 
-from factories import small_org_log
+from factories import small_org_directory, small_org_log
+
+# The entry point as the console script runs it, and the Typer application alone; both print,
+# as the process ends, which of Typer and pyarrow it had imported.
+_PROGRAM = """\
+import os, sys
+sys.argv = ['socialsight', *sys.argv[1:]]
+_exit = os._exit
+def _report(code):
+    sys.stdout.flush()
+    print('imported:', 'typer' in sys.modules, 'pyarrow' in sys.modules, file=sys.stderr)
+    sys.stderr.flush()
+    _exit(code)
+os._exit = _report
+{run}
+"""
+_ENTRY = _PROGRAM.format(run="from socialsight.entry import console; console()")
+_TYPER = _PROGRAM.format(
+    run="from socialsight.cli import main\ntry:\n    main(sys.argv[1:])\n"
+    "except SystemExit as done:\n    os._exit(done.code if isinstance(done.code, int) else 1)\n"
+    "os._exit(0)"
+)
 
 
 def _ingest_command() -> Any:
@@ -33,19 +57,33 @@ def test_the_entry_knows_every_option_of_the_ingest_command() -> None:
     flags = {name for p in options if p.is_flag for name in p.opts}
     assert with_value == entry.INGEST_VALUE_OPTIONS
     assert flags == entry.INGEST_FLAGS
-    assert all(p.multiple is False and p.nargs == 1 for p in options)
+    assert all(p.multiple is False and p.nargs == 1 and not p.secondary_opts for p in options)
+    # The run's parameters, in the command's order.
+    names = [p.name for p in _ingest_command().params]
+    assert names == ["paths", "data", "directory", "format", "mapping", "json_out"]
+    assert list(IngestArguments.__dataclass_fields__) == names
 
 
 @pytest.mark.parametrize(
     ("argv", "expected"),
     [
-        (["access.log"], (["access.log"], None)),
-        (["--data", "d", "--json", "access.log"], (["access.log"], None)),
-        (["--format", "squid", "a.log", "b.log"], (["a.log", "b.log"], "squid")),
-        (["--format=w3c", "--directory=staff.csv", "x"], (["x"], "w3c")),
-        (["--", "--json"], (["--json"], None)),
-        (["-"], (["-"], None)),
-        ([], ([], None)),
+        (["access.log"], IngestArguments(["access.log"])),
+        (
+            ["--data", "d", "--json", "access.log", "--directory", "s.csv"],
+            IngestArguments(["access.log"], Path("d"), Path("s.csv"), json_out=True),
+        ),
+        (
+            ["--format", "generic", "a.log", "b.log", "--mapping", "m.toml"],
+            IngestArguments(["a.log", "b.log"], format="generic", mapping=Path("m.toml")),
+        ),
+        (
+            ["--format=w3c", "--data=x", "--data", "y", "z"],
+            IngestArguments(["z"], Path("y"), None, "w3c"),
+        ),
+        (["--data", "--json", "a"], IngestArguments(["a"], Path("--json"))),  # a value, as Click
+        (["--", "--json"], IngestArguments(["--json"])),
+        (["-"], IngestArguments(["-"])),
+        ([], IngestArguments([])),
         (["--help"], None),
         (["--data"], None),  # a missing value
         (["--json=yes", "a.log"], None),  # a flag given a value
@@ -53,46 +91,83 @@ def test_the_entry_knows_every_option_of_the_ingest_command() -> None:
         (["-h"], None),
     ],
 )
-def test_ingest_arguments(argv: list[str], expected: tuple[list[str], str | None] | None) -> None:
+def test_ingest_arguments(argv: list[str], expected: IngestArguments | None) -> None:
     assert entry.ingest_arguments(argv) == expected
 
 
-def test_the_command_takes_over_an_early_prefetch_of_the_same_arguments(tmp_path: Path) -> None:
+def _normalised(text: str) -> str:
+    # The run's duration and rate are the only figures that may differ between two runs.
+    text = re.sub(r'"seconds": [0-9.]+', '"seconds": S', text)
+    return re.sub(r"in [0-9.]+ s \([0-9,]+ lines/s\)", "in S s (R lines/s)", text)
+
+
+def _events(data: Path) -> list[dict[str, Any]]:
+    events = Store.open(data / "store").read_events().drop_columns(["log.file.id"])
+    rows: list[dict[str, Any]] = events.sort_by("log.line").to_pylist()
+    return rows
+
+
+def test_the_direct_ingest_and_typer_s_print_and_store_the_same(tmp_path: Path) -> None:
+    """Every kind of outcome, once through the entry point and once through the Typer
+    application, each into a fresh copy of the same installation: the same exit status, the
+    same output and the same events. The entry point's runs never import Typer."""
     log = small_org_log(tmp_path / "access.log")
-    early = Prefetch.start([str(log)], None, early=True)
-    assert early is not None and prefetch_module._early is early
-    try:
-        assert Prefetch.start([str(log)]) is early
-        assert prefetch_module._early is None
-        assert not early._stopped  # not closed: the command claims it
-    finally:
-        early.close()
+    staff = small_org_directory(tmp_path / "staff.csv")
+    junk = tmp_path / "junk"
+    junk.mkdir()
+    (junk / "notes.txt").write_text("not a log\nat all\n")
+    base, data = tmp_path / "base", tmp_path / "data"
+    init = [sys.executable, "-m", "socialsight", "init", "--data", str(base)]
+    assert subprocess.run(init, capture_output=True, check=False).returncode == 0
+    cases = [  # arguments, exit status, what the output says
+        (["--data", str(data), "--directory", str(staff), "--json", str(log)], 0, '"records": 26'),
+        (["--data", str(data), str(log)], 0, "26 lines read, 26 events stored"),  # the table
+        (["--data", str(data), "--format=squid", "--json", str(log)], 0, '"format": "squid"'),
+        (["--data", str(data), "--json", str(junk)], 1, "refused"),
+        (["--data", str(tmp_path / "nowhere"), str(log)], 1, "not a socialsight data directory"),
+        (["--data", str(data), "--format", "nope", str(log)], 1, "error: "),
+        (["--data", str(data), "--directory", str(tmp_path / "none.csv"), str(log)], 1, "error: "),
+        (["--data", str(data), "--mapping", str(staff), str(log)], 1, "need --format"),
+    ]
+    for args, status, says in cases:
+        runs = []
+        for program in (_ENTRY, _TYPER):
+            shutil.rmtree(data, ignore_errors=True)
+            shutil.copytree(base, data)
+            done = subprocess.run(
+                [sys.executable, "-c", program, "ingest", *args],
+                capture_output=True, text=True, check=False, env={"COLUMNS": "120", "PATH": ""},
+            )  # fmt: skip
+            *err, imported = done.stderr.splitlines()
+            stored = _events(data)
+            runs.append((done.returncode, _normalised(done.stdout), err, stored, imported))
+        (code, out, err, parts, imported), typer_run = runs
+        assert (code, out, err, parts) == typer_run[:4], args
+        assert code == status and says in out + "".join(err), (args, out, err)
+        assert len(parts) == (26 if code == 0 else 0)
+        assert imported.startswith("imported: False"), args  # the direct path: no Typer
+        assert typer_run[4].startswith("imported: True")
 
 
-def test_other_arguments_close_the_early_prefetch_and_start_afresh(tmp_path: Path) -> None:
-    log = small_org_log(tmp_path / "access.log")
-    other = small_org_log(tmp_path / "other.log")
-    early = Prefetch.start([str(log)], None, early=True)
-    assert early is not None
-    again = Prefetch.start([str(other)])
-    try:
-        assert again is not None and again is not early and again.path == other
-        assert early._stopped and not early._thread.is_alive()
-        assert prefetch_module._early is None
-        # A forced format that is not prefetched: no prefetch at all, the early one closed.
-        early = Prefetch.start([str(log)], None, early=True)
-        assert early is not None
-        assert Prefetch.start([str(log)], "w3c") is None
-        assert early._stopped
-    finally:
-        if again is not None:
-            again.close()
-        early.close()
+def test_arguments_the_entry_cannot_read_go_to_typer(tmp_path: Path) -> None:
+    for args, status, expected in (
+        (["--help"], 0, "Usage: socialsight ingest"),
+        ([], 2, "Missing argument"),
+        (["--json=yes", "x.log"], 2, "does not take a value"),
+        (["--verbose", "x.log"], 2, "No such option"),
+    ):
+        done = subprocess.run(
+            [sys.executable, "-c", _ENTRY, "ingest", *args],
+            capture_output=True, text=True, check=False, env={"COLUMNS": "120", "PATH": ""},
+        )  # fmt: skip
+        assert done.returncode == status, (args, done.stderr)
+        assert expected in done.stdout + done.stderr
+        assert done.stderr.splitlines()[-1].startswith("imported: True")
 
 
-def test_the_program_starts_reading_before_typer_and_arrow_are_imported(tmp_path: Path) -> None:
-    """Run as the console script runs: one prefetch, started before Typer and pyarrow were
-    imported, claimed by the ingest (it read the whole file), and the events stored."""
+def test_the_program_starts_reading_before_arrow_is_imported(tmp_path: Path) -> None:
+    """Run as the console script runs: the prefetch starts before Typer and pyarrow were
+    imported, and the ingest claims it (it read the whole file)."""
     log = small_org_log(tmp_path / "access.log")
     data = tmp_path / "data"
     init = [sys.executable, "-m", "socialsight", "init", "--data", str(data)]
@@ -109,8 +184,7 @@ def test_the_program_starts_reading_before_typer_and_arrow_are_imported(tmp_path
         "p.Prefetch.__init__ = spy\n"
         "_exit = os._exit\n"
         "def report(code):\n"
-        "    fetched = seen[1]\n"
-        "    print(seen[0], len(seen), fetched._stopped, fetched.head is not None,\n"
+        "    print(seen[0], len(seen), seen[1]._stopped, seen[1].head is not None,\n"
         "          file=sys.stderr)\n"
         "    sys.stderr.flush()\n"
         "    _exit(code)\n"

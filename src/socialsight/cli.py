@@ -7,13 +7,10 @@ stderr and exit code 1; usage errors exit 2; nothing expected ends in a tracebac
 
 from __future__ import annotations
 
-import json
-import os
-import sys
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
@@ -29,14 +26,15 @@ from socialsight.config import (
 )
 from socialsight.errors import SocialsightError
 from socialsight.privacy.keys import create_key
-
-if TYPE_CHECKING:
-    from rich.console import Console
-    from rich.progress import Progress, TaskID
-    from rich.text import Text
-
-    from socialsight.ingest import IngestReport
-    from socialsight.prefetch import Prefetch
+from socialsight.render import (
+    failures_reported,
+    human_bytes,
+    print_json,
+    safe,
+    stderr,
+    stdout,
+    table,
+)
 
 app = typer.Typer(
     name="socialsight",
@@ -49,27 +47,6 @@ app = typer.Typer(
 catalog_app = typer.Typer(help="Look up and list the service catalog.", no_args_is_help=True)
 app.add_typer(catalog_app, name="catalog")
 
-# Piped output is not cut to 80 columns: scripts and `| less` get whole host names.
-PIPE_WIDTH = 200
-
-
-def stdout() -> Console:
-    """The console for results (made per call so that redirection is always honoured)."""
-    from rich.console import Console
-
-    console = Console(highlight=False, soft_wrap=False)
-    if not console.is_terminal:
-        console.width = PIPE_WIDTH
-    return console
-
-
-def stderr() -> Console:
-    """The console for progress, warnings and errors."""
-    from rich.console import Console
-
-    return Console(stderr=True, highlight=False, width=PIPE_WIDTH)
-
-
 DataOption = Annotated[
     Path | None,
     typer.Option(
@@ -81,73 +58,11 @@ DataOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
-# -- rendering helpers ------------------------------------------------------------------------
-def safe(value: Any) -> Text:
-    """A table cell: log-derived text is never read as Rich markup, and control characters
-    (terminal escape sequences from a hostile log) are shown escaped, not executed."""
-    from rich.text import Text
-
-    if value is None:
-        return Text("-", style="dim")
-    if isinstance(value, float):
-        return Text(f"{value:,.2f}")
-    if isinstance(value, int) and not isinstance(value, bool):
-        return Text(f"{value:,}")
-    if isinstance(value, datetime):
-        return Text(value.strftime("%Y-%m-%d %H:%M"))
-    text = str(value)
-    if not text.isprintable():
-        text = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
-    return Text(text)
-
-
 def _local(value: datetime | None, zone: str) -> datetime | None:
     """A stored UTC time as wall-clock time in the configured zone, for display."""
     from zoneinfo import ZoneInfo
 
     return value.astimezone(ZoneInfo(zone)) if value is not None else None
-
-
-def human_bytes(value: int | None) -> Text:
-    from rich.text import Text
-
-    if value is None:
-        return Text("-", style="dim")
-    size = float(value)
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if size < 1000 or unit == "TB":
-            return Text(f"{size:,.0f} {unit}" if unit == "B" else f"{size:,.1f} {unit}")
-        size /= 1000
-    return Text(str(value))  # pragma: no cover
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"cannot encode {type(value).__name__}")
-
-
-def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, default=_json_default, indent=2, ensure_ascii=False) + "\n")
-
-
-def table(title: str, columns: Sequence[str], rows: list[list[Text]], caption: str = "") -> None:
-    from rich.table import Table  # imported when used: start-up time (issue #6)
-
-    grid = Table(title=title, caption=caption or None, title_justify="left")
-    for name in columns:
-        grid.add_column(name, justify="right" if name in _NUMERIC else "left")
-    for row in rows:
-        grid.add_row(*row)
-    stdout().print(grid)
-
-
-_NUMERIC = {
-    "people", "units", "requests", "bytes up", "bytes down", "active days", "hosts",
-    "lines", "records", "rejected", "failed", "blocked", "offset", "services", "domains",
-}  # fmt: skip
 
 
 def _suppressed_caption(grouped: Any) -> str:
@@ -201,29 +116,6 @@ def init(
         stdout().print(f"  secret key     {data_dir / KEY_NAME} (kept: it already existed)")
 
 
-class _RichProgress:
-    def __init__(self, progress: Progress) -> None:
-        self.bar = progress
-        self.task: TaskID | None = None
-        self.lines = 0
-
-    def start(self, total_bytes: int) -> None:
-        self.task = self.bar.add_task("ingest", total=max(total_bytes, 1), lines=0, rate=0)
-
-    def file(self, path: Path) -> None:
-        from rich.text import Text
-
-        if self.task is not None:
-            self.bar.update(self.task, description=Text(path.name[:40]).plain)
-
-    def advance(self, nbytes: int, lines: int) -> None:
-        self.lines += lines
-        if self.task is not None:
-            elapsed = self.bar.tasks[self.task].elapsed or 0.0
-            rate = self.lines / elapsed if elapsed > 0 else 0
-            self.bar.update(self.task, advance=nbytes, lines=self.lines, rate=rate)
-
-
 @app.command()
 def ingest(
     paths: Annotated[list[str], typer.Argument(help="Log files, globs or directories.")],
@@ -250,123 +142,17 @@ def ingest(
 
     Example: socialsight ingest export.csv --format generic --mapping export.toml
     """
-    from socialsight.prefetch import Prefetch
+    from socialsight import ingest_command
 
-    # Started before the heavy imports below: the file is read on the idle core meanwhile.
-    prefetch = Prefetch.start(paths, format)
-    try:
-        report = _ingest(paths, data, directory, format, mapping, json_out, prefetch)
-    finally:
-        if prefetch is not None:
-            prefetch.close()
-    if json_out:
-        print_json(
-            {
-                "files": [
-                    {
-                        "path": f.path,
-                        "status": f.status,
-                        "format": f.format,
-                        "lines": f.lines,
-                        "records": f.records,
-                        "rejected": dict(sorted(f.rejected.items())),
-                        "note": f.note,
-                    }
-                    for f in report.files
-                ],
-                "lines": report.lines,
-                "records": report.records,
-                "rejected": dict(sorted(report.rejected.items())),
-                "seconds": round(report.seconds, 3),
-            }
-        )
-    else:
-        from rich.text import Text
-
-        rows = [
-            [
-                safe(f.path),
-                safe(f.status),
-                safe(f.format),
-                safe(f.lines),
-                safe(f.records),
-                safe(sum(f.rejected.values())),
-                safe(f.note or None),
-            ]
-            for f in report.files
-        ]
-        table(
-            "Ingest",
-            ["file", "status", "format", "lines", "records", "rejected", "note"],
-            rows,
-        )
-        rate = report.lines / report.seconds if report.seconds > 0 else 0.0
-        stdout().print(
-            f"{report.lines:,} lines read, {report.records:,} events stored, "
-            f"{sum(report.rejected.values()):,} rejected in {report.seconds:.1f} s "
-            f"({rate:,.0f} lines/s)"
-        )
-        for reason, count in sorted(report.rejected.items(), key=lambda kv: (-kv[1], kv[0])):
-            stdout().print(Text(f"  rejected {count:,} × {reason}"))
-        if report.rejected:
-            stdout().print("  (see `socialsight rejects --show` for the lines themselves)")
-    for refused in report.refused:
-        from rich.text import Text
-
-        stderr().print(Text(f"refused {refused.path}: {refused.note}"))
-    if report.files and len(report.refused) == len(report.files):
-        raise typer.Exit(1)
+    code = ingest_command.run(paths, data, directory, format, mapping, json_out)
+    if code:
+        raise typer.Exit(code)
 
 
 def _insights(data: Path | None) -> Any:
     from socialsight.insights import Insights
 
     return Insights.open(data)
-
-
-def _ingest(
-    paths: list[str],
-    data: Path | None,
-    directory: Path | None,
-    format: str | None,
-    mapping: Path | None,
-    json_out: bool,
-    prefetch: Prefetch | None,
-) -> IngestReport:
-    """Run the ingest of the ``ingest`` command (its heavy imports happen here)."""
-    from socialsight.ingest import Ingestor
-    from socialsight.privacy.directory import EMPTY_DIRECTORY, load_directory
-
-    data_dir = resolve_data_dir(data)
-    require_initialised(data_dir)
-    units = load_directory(directory) if directory else EMPTY_DIRECTORY
-    options = {"mapping": str(mapping)} if mapping else None
-    if json_out or not stderr().is_terminal:  # no bar to draw: Rich's progress not imported
-        ingestor = Ingestor(data_dir, units, format, format_options=options, prefetch=prefetch)
-        return ingestor.run(paths)
-    from rich.progress import (
-        BarColumn,
-        DownloadColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
-    bar = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        DownloadColumn(),
-        TextColumn("{task.fields[lines]:,} lines"),
-        TextColumn("{task.fields[rate]:,.0f} lines/s"),
-        TimeRemainingColumn(),
-        console=stderr(),
-        transient=True,
-    )
-    with bar:
-        ingestor = Ingestor(
-            data_dir, units, format, _RichProgress(bar), format_options=options, prefetch=prefetch
-        )
-        return ingestor.run(paths)
 
 
 @app.command()
@@ -784,44 +570,8 @@ def main(argv: Sequence[str] | None = None, only: str | None = None) -> None:
         _load_command_modules()
     run: Callable[..., Any] = app if only is None else _only(only)
     prog = "socialsight" if only is None else f"socialsight {only}"
-    try:
+    with failures_reported():
         run(args=list(argv) if argv is not None else None, prog_name=prog)
-    except SocialsightError as exc:
-        from rich.text import Text
-
-        stderr().print(Text(f"error: {exc}"))
-        sys.exit(1)
-    except KeyboardInterrupt:
-        stderr().print("interrupted; everything committed so far is kept, rerun to continue")
-        sys.exit(130)
-
-
-def console() -> None:
-    """The ``socialsight`` command itself (called by :func:`socialsight.entry.console`)."""
-    if sys.argv[1:2] == ["ingest"]:
-        _without_pandas()
-        try:
-            main(sys.argv[2:], only="ingest")
-            code = 0
-        except SystemExit as done:
-            code = _exit_status(done)
-        # Everything is committed, synced and closed by now: the interpreter's teardown
-        # (freeing Arrow, DuckDB and module objects, about 40 ms) would only delay the end.
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except OSError:  # a closed pipe (`| head`): nothing more can be said
-                code = code or 1
-        os._exit(code)
-    main()
-
-
-def _exit_status(done: SystemExit) -> int:
-    """The status ``sys.exit`` would give for ``done`` (a message means 1, printed)."""
-    if done.code is None or isinstance(done.code, int):
-        return done.code or 0
-    print(done.code, file=sys.stderr)
-    return 1
 
 
 def _only(name: str) -> typer.Typer:
@@ -835,28 +585,6 @@ def _only(name: str) -> typer.Typer:
         if (info.name or getattr(info.callback, "__name__", "")) == name
     ]
     return single
-
-
-def _without_pandas() -> None:
-    """Keep pandas out of this process.
-
-    pyarrow imports pandas, when it is installed (ibis requires it), on its first conversion
-    of a Python value: 0.3-0.5 s that every ingest would pay, though ingest never uses pandas
-    (issue #6). Only the console script of ``ingest`` does this, never an in-process call,
-    so a process that may need pandas later is not affected.
-    """
-    if "pandas" not in sys.modules:
-        sys.meta_path.insert(0, _NoPandas())
-
-
-class _NoPandas:
-    """An import finder (a ``sys.meta_path`` entry) that makes ``import pandas`` fail as if
-    it were not installed. Not derived from ``importlib.abc.MetaPathFinder``: importing that
-    module loads ``importlib.resources`` and more, tens of milliseconds of every ingest."""
-
-    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> None:
-        if fullname.partition(".")[0] == "pandas":
-            raise ModuleNotFoundError("pandas is kept out of ingest", name=fullname)
 
 
 def _load_command_modules() -> None:

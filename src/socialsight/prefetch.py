@@ -47,8 +47,6 @@ class Prefetch:
     def __init__(self, path: Path, format_name: str) -> None:
         self.path = path
         self.format_name = format_name
-        self.request: tuple[tuple[str, ...], str | None] | None = None
-        """The arguments of the :meth:`start` that started it."""
         self.head: bytes | None = None
         """The file's first bytes as the prefetch read them (None if it gave up)."""
         self.state: ReadState | None = None
@@ -68,29 +66,9 @@ class Prefetch:
         self._thread.start()
 
     @classmethod
-    def start(
-        cls, inputs: Sequence[str | Path], format_name: str | None = None, *, early: bool = False
-    ) -> Prefetch | None:
+    def start(cls, inputs: Sequence[str | Path], format_name: str | None = None) -> Prefetch | None:
         """A prefetch of the file named, when exactly one existing regular file is named (no
-        glob, no directory) and no other format than a prefetched one is forced; else None.
-
-        ``early``: started by the program's entry point from its own reading of the command
-        line, before the command-line library is even imported; it is kept aside, and the
-        next ``start`` with the same arguments (the command's, as its parser read them) takes
-        it over. A next ``start`` with other arguments closes it and starts afresh."""
-        global _early
-        kept, _early = _early, None
-        if kept is not None:
-            if not early and kept.request == _request(inputs, format_name):
-                return kept
-            kept.close()
-        prefetch = cls._started(inputs, format_name)
-        if early:
-            _early = prefetch
-        return prefetch
-
-    @classmethod
-    def _started(cls, inputs: Sequence[str | Path], format_name: str | None) -> Prefetch | None:
+        glob, no directory) and no other format than a prefetched one is forced; else None."""
         if len(inputs) != 1:
             return None
         if format_name is not None and format_name not in PRESCANS:
@@ -99,9 +77,7 @@ class Prefetch:
         path = Path(text)
         if glob.has_magic(text) or not path.is_file():
             return None
-        prefetch = cls(path, format_name or next(iter(PRESCANS)))
-        prefetch.request = _request(inputs, format_name)
-        return prefetch
+        return cls(path, format_name or next(iter(PRESCANS)))
 
     # -- the reader thread --------------------------------------------------------------------
     def _run(self) -> None:
@@ -217,16 +193,6 @@ class Prefetch:
             self._chunks.clear()
             self._cond.notify_all()
         self._thread.join()
-
-
-_early: Prefetch | None = None
-"""The prefetch the entry point started, until the command takes it over (see start)."""
-
-
-def _request(
-    inputs: Sequence[str | Path], format_name: str | None
-) -> tuple[tuple[str, ...], str | None]:
-    return tuple(str(i) for i in inputs), format_name
 
 
 def _same_file(a: Path, b: Path) -> bool:

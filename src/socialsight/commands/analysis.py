@@ -14,16 +14,9 @@ import typer
 from rich.markup import escape
 from rich.text import Text
 
-from socialsight.cli import (
-    DataOption,
-    JsonOption,
-    app,
-    print_json,
-    safe,
-    stdout,
-    table,
-)
+from socialsight.cli import DataOption, JsonOption, app
 from socialsight.errors import SocialsightError
+from socialsight.render import print_json, safe, stdout, table
 
 register_app = typer.Typer(
     help="The declared-use register: what units use services for, and their tolerable downtime.",

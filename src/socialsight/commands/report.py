@@ -10,8 +10,9 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from socialsight.cli import DataOption, app, stderr, stdout
+from socialsight.cli import DataOption, app
 from socialsight.errors import InputError
+from socialsight.render import stderr, stdout
 
 
 def _day(text: str | None, option: str) -> date | None:

@@ -7,9 +7,10 @@ from typing import Annotated
 
 import typer
 
-from socialsight.cli import DataOption, JsonOption, app, print_json, safe, stderr, stdout, table
+from socialsight.cli import DataOption, JsonOption, app
 from socialsight.config import require_initialised, resolve_data_dir
 from socialsight.errors import InputError
+from socialsight.render import print_json, safe, stderr, stdout, table
 
 user_app = typer.Typer(help="Dashboard accounts: add, list, remove.", no_args_is_help=True)
 app.add_typer(user_app, name="user")

@@ -38,8 +38,8 @@ from socialsight.errors import SocialsightError
 from socialsight.schema import EVENT_SCHEMA
 from socialsight.store import database
 from socialsight.store.duck import duckdb
+from socialsight.store.opening import DB_NAME, open_ahead, take_early
 
-DB_NAME = "socialsight.duckdb"
 EVENTS_DIR = "events"
 LOCK_NAME = "ingest.lock"
 # Rejected line numbers kept per file, batch and reason for inspection; the rest are counted.
@@ -214,19 +214,11 @@ class Store:
         """Start opening, on another thread, the connection that the next writing call will
         use: DuckDB opens the database without holding the GIL, so the caller's threads go on
         meanwhile. An ingest does it once its last chunk is on its way, for the last commit.
-        :meth:`drop_ahead` closes it if no call used it."""
+        :meth:`drop_ahead` closes it if no call used it (see :mod:`socialsight.store.opening`)."""
         if self._ahead is not None:
             return
-        future: Future[duckdb.DuckDBPyConnection] = Future()
-
-        def run() -> None:
-            try:
-                future.set_result(database.open_connection(self.db_path))
-            except BaseException as exc:  # handed to the caller by future.result()
-                future.set_exception(exc)
-
-        threading.Thread(target=run, name="store-connect", daemon=True).start()
-        self._ahead = future
+        # The one the ingest command started opening as the program started, if any.
+        self._ahead = take_early(self.db_path) or open_ahead(self.db_path)
 
     def drop_ahead(self) -> None:
         """Close the connection :meth:`connect_ahead` opened, if no call used it."""

@@ -19,7 +19,7 @@ from typing import Any
 
 from socialsight.config import CONFIG_NAME, STORE_NAME, Settings, load_settings
 from socialsight.insights import Insights
-from socialsight.store.store import DB_NAME
+from socialsight.store.opening import DB_NAME
 
 
 class Library:
