@@ -575,7 +575,13 @@ def test_lines_with_many_fields_and_long_blanks() -> None:
 
 
 @pytest.fixture(scope="module")
-def portable_scan(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., dict[str, Any]]:
+def portable_scan(portable_build: Any) -> Callable[..., dict[str, Any]]:
+    scan: Callable[..., dict[str, Any]] = portable_build.scan
+    return scan
+
+
+@pytest.fixture(scope="module")
+def portable_build(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """The scanner built again with -DSQUIDSCAN_PORTABLE (plain C: no SSE2, no word loads)."""
     from setuptools import Distribution, Extension
     from setuptools.command.build_ext import build_ext
@@ -592,8 +598,7 @@ def portable_scan(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., dic
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    scan: Callable[..., dict[str, Any]] = module.scan
-    return scan
+    return module
 
 
 def assert_same_scan(portable: Callable[..., dict[str, Any]], body: bytes) -> None:
@@ -632,3 +637,29 @@ def test_the_portable_build_on_generated_bodies(
     portable_scan: Callable[..., dict[str, Any]], body: bytes
 ) -> None:
     assert_same_scan(portable_scan, body)
+
+
+# -- the reader's line count (any format) ----------------------------------------------------
+
+
+@pytest.mark.parametrize("n", [0, 1, 15, 16, 17, 255 * 16 - 1, 255 * 16, 255 * 16 + 1, 20_000])
+def test_count_lines_of_bodies_made_of_newlines(portable_build: Any, n: int) -> None:
+    """Every byte a newline: the SSE2 loop's byte counters are summed before they overflow
+    (every 255 blocks of 16 bytes)."""
+    from socialsight.formats._squidscan import count_lines
+
+    for start in range(3):
+        body = memoryview(b"x" * start + b"\n" * n)[start:]
+        assert count_lines(body) == portable_build.count_lines(body) == n
+
+
+@settings(max_examples=300, deadline=None)
+@given(body=st.binary(max_size=9000), start=st.integers(0, 40))
+def test_count_lines_counts_every_newline(portable_build: Any, body: bytes, start: int) -> None:
+    from socialsight.formats._squidscan import count_lines
+    from socialsight.sources import _count_lines_numpy
+
+    view = memoryview(body)[start:]
+    expected = bytes(view).count(b"\n")
+    assert count_lines(view) == portable_build.count_lines(view) == expected
+    assert _count_lines_numpy(view) == expected

@@ -82,6 +82,7 @@ def _ingest(arguments: IngestArguments) -> int:
             arguments.format,
             arguments.mapping,
             arguments.json_out,
+            arrow_numpy=False,
         )
 
 

@@ -6,23 +6,34 @@ services whose networks are known (``data/ip_ranges.tsv``, built from nDPI by
 
 Ranges may nest (a WhatsApp /24 inside a Facebook /16): the most specific one wins, as in
 routing. At load the ranges are flattened into sorted, non-overlapping segments, so that a
-lookup of many addresses is one ``numpy.searchsorted`` over uint32 values.
+lookup is one ``bisect`` per distinct address.
+
+Plain Python lists, no NumPy: the ``ingest`` program imports Arrow without its NumPy support
+(issue #6), so ``Array.to_numpy()`` would raise there, and importing NumPy would cost 60 ms of
+its start. Building the bundled table (~1,100 ranges) takes a few milliseconds; lookups come
+per chunk, a few hundred distinct addresses at most.
 """
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 IPV4 = rf"^{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}$"
 """A dotted-quad IPv4 literal, without leading zeros (``010.0.0.1`` is ambiguous: octal?)."""
+
+# IPV4 for Python's ``fullmatch`` in find_one() (Python's ``$`` would also accept a final
+# newline, which Arrow's RE2, that find() uses, does not).
+_QUAD = re.compile(rf"{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}")
+_CIDR = re.compile(rf"({_OCTET})\.({_OCTET})\.({_OCTET})\.({_OCTET})/(3[0-2]|[12]?[0-9])")
 
 
 @dataclass(frozen=True)
@@ -33,41 +44,37 @@ class RangeHit:
     cidr: str
 
 
-_CIDR = rf"^{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}/(?:3[0-2]|[12]?[0-9])$"
-
-
-def _networks(cidrs: Sequence[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
+def _networks(cidrs: Sequence[str]) -> tuple[list[str], list[int], list[int]]:
     """The normalised CIDR texts, first addresses and prefix lengths of ``cidrs``, host bits
     cleared (as ``ipaddress.IPv4Network(c, strict=False)``).
 
-    Canonical ``a.b.c.d/n`` texts (all of the bundled table) are parsed in a few vectorised
-    calls; any other form goes through ipaddress, with its rules and its errors.
+    Canonical ``a.b.c.d/n`` texts (all of the bundled table) are parsed by one regular
+    expression; any other form goes through ipaddress, with its rules and its errors.
 
     >>> names, starts, prefix = _networks(["10.1.2.3/8", "192.0.2.0/24", "192.0.2.1"])
-    >>> names, prefix.tolist()
+    >>> names, prefix
     (['10.0.0.0/8', '192.0.2.0/24', '192.0.2.1/32'], [8, 24, 32])
-    >>> starts.tolist() == [10 << 24, 3221225984, 3221225985]
+    >>> starts == [10 << 24, 3221225984, 3221225985]
     True
     """
     names = list(cidrs)
-    text = pa.array(names, pa.string())
-    plain = pc.match_substring_regex(text, _CIDR).to_numpy(zero_copy_only=False)
-    starts = np.zeros(len(names), np.int64)
-    prefix = np.zeros(len(names), np.int64)
-    if plain.any():
-        fields = pc.list_flatten(pc.split_pattern_regex(text.filter(plain), r"[./]"))
-        f = fields.cast(pa.int64()).to_numpy().reshape(-1, 5)
-        value = (f[:, 0] << 24) | (f[:, 1] << 16) | (f[:, 2] << 8) | f[:, 3]
-        start = value & ~((np.int64(1) << (32 - f[:, 4])) - 1)
-        starts[plain], prefix[plain] = start, f[:, 4]
-        for i in np.flatnonzero(plain)[start != value].tolist():
-            names[i] = f"{_dotted(int(starts[i]))}/{int(prefix[i])}"
-    for i in np.flatnonzero(~plain).tolist():
-        # Imported here only: the bundled table never needs it.
-        import ipaddress
+    starts = [0] * len(names)
+    prefix = [0] * len(names)
+    for i, name in enumerate(names):
+        plain = _CIDR.fullmatch(name)
+        if plain is None:
+            # Imported here only: the bundled table never needs it.
+            import ipaddress
 
-        net = ipaddress.IPv4Network(names[i], strict=False)
-        starts[i], prefix[i], names[i] = int(net.network_address), net.prefixlen, str(net)
+            net = ipaddress.IPv4Network(name, strict=False)
+            starts[i], prefix[i], names[i] = int(net.network_address), net.prefixlen, str(net)
+            continue
+        a, b, c, d, n = map(int, plain.groups())
+        value = (a << 24) | (b << 16) | (c << 8) | d
+        start = value >> (32 - n) << (32 - n)
+        starts[i], prefix[i] = start, n
+        if start != value:
+            names[i] = f"{_dotted(start)}/{n}"
     return names, starts, prefix
 
 
@@ -89,24 +96,23 @@ class IpRanges:
         self._build(tuple(zip(names, (s for _, s in rows), strict=True)), starts, prefix)
 
     def _build(
-        self, ranges: tuple[tuple[str, str], ...], starts: np.ndarray, prefix: np.ndarray
+        self, ranges: tuple[tuple[str, str], ...], starts: list[int], prefix: list[int]
     ) -> None:
         self.ranges: tuple[tuple[str, str], ...] = ranges
         self._starts = starts
         self._prefix = prefix
-        ends = starts + (np.int64(1) << (32 - prefix))
+        ends = [s + (1 << (32 - p)) for s, p in zip(starts, prefix, strict=True)]
         # Elementary segments between every range boundary; each takes the most specific
         # range covering it (the longest prefix; the first listed among equal ones), or none
-        # (-1). Ranges are painted over the segments least specific first, so that a more
-        # specific one overwrites: one slice assignment per range, no segments x ranges matrix.
-        bounds = np.unique(np.concatenate([starts, ends, np.array([0, 1 << 32], np.int64)]))
-        seg_start = bounds[:-1]
-        seg_range = np.full(len(seg_start), -1, dtype=np.int64)
-        first = np.searchsorted(seg_start, starts)
-        last = np.searchsorted(seg_start, ends)
-        for i in np.lexsort((-np.arange(len(starts)), prefix)).tolist():
-            seg_range[first[i] : last[i]] = i
-        self._seg_start = seg_start
+        # (index len(ranges)). Ranges are painted over the segments least specific first, so
+        # that a more specific one overwrites: one slice assignment per range.
+        bounds = sorted({0, 1 << 32, *starts, *ends})
+        position = {bound: i for i, bound in enumerate(bounds)}
+        seg_range = [len(ranges)] * (len(bounds) - 1)
+        for i in sorted(range(len(starts)), key=lambda i: (prefix[i], -i)):
+            first, last = position[starts[i]], position[ends[i]]
+            seg_range[first:last] = [i] * (last - first)
+        self._seg_start = bounds[:-1]
         self._seg_range = seg_range
         self._cidrs = pa.array([c for c, _ in ranges] + [None], pa.string())
         self._services = pa.array([s for _, s in ranges] + [None], pa.string())
@@ -121,12 +127,17 @@ class IpRanges:
         chosen = [i for i, (_, s) in enumerate(self.ranges) if s in keep]
         if len(chosen) == len(self.ranges):
             return self  # immutable: nothing to filter, nothing to rebuild
-        # Built from the parsed arrays: the CIDRs are not parsed again.
-        picked = np.array(chosen, dtype=np.int64)
+        # Built from the parsed values: the CIDRs are not parsed again.
         subset = object.__new__(IpRanges)
         rows = tuple(self.ranges[i] for i in chosen)
-        subset._build(rows, self._starts[picked], self._prefix[picked])
+        subset._build(rows, [self._starts[i] for i in chosen], [self._prefix[i] for i in chosen])
         return subset
+
+    def _range_of(self, value: int) -> int:
+        """The index in ``ranges`` of the most specific range holding the address ``value``,
+        or ``len(ranges)`` when none does."""
+        # The first bound is 0: every address is in some segment.
+        return self._seg_range[bisect_right(self._seg_start, value) - 1]
 
     def find(self, addresses: pa.Array | pa.ChunkedArray | Sequence[str | None]) -> pa.Table:
         """For each address, the service and CIDR of the most specific range holding it.
@@ -141,26 +152,39 @@ class IpRanges:
             addresses = addresses.combine_chunks()
         elif not isinstance(addresses, pa.Array):
             addresses = pa.array(addresses, pa.string())
-        is_v4 = pc.match_substring_regex(addresses, IPV4).fill_null(False)
-        valid = addresses.filter(is_v4)
-        octets = pc.list_flatten(pc.split_pattern(valid, ".")).cast(pa.int64())
-        quads = octets.to_numpy(zero_copy_only=False).reshape(-1, 4)
-        values = (quads[:, 0] << 24) | (quads[:, 1] << 16) | (quads[:, 2] << 8) | quads[:, 3]
-        segment = np.searchsorted(self._seg_start, values, side="right") - 1
-        ranges = self._seg_range[segment] if len(values) else np.zeros(0, np.int64)
-        # Index len(ranges) is the trailing null of _cidrs / _services: "no range".
-        chosen = np.where(ranges < 0, len(self.ranges), ranges)
-        picks = np.full(len(addresses), len(self.ranges), dtype=np.int64)
-        picks[np.flatnonzero(is_v4.to_numpy(zero_copy_only=False))] = chosen
-        index = pa.array(picks)
+        # Addresses repeat: each distinct one is looked up once. Arrow checks and splits
+        # them; only the binary search is Python's, one bisect per distinct address.
+        encoded = addresses.dictionary_encode()
+        distinct = encoded.dictionary
+        is_v4 = pc.match_substring_regex(distinct, IPV4)
+        octets = pc.list_flatten(pc.split_pattern(distinct.filter(is_v4), ".")).cast(pa.int64())
+        quads = iter(octets.to_pylist())
+        found = [
+            self._range_of((a << 24) | (b << 16) | (c << 8) | d)
+            for a, b, c, d in zip(quads, quads, quads, quads, strict=True)
+        ]
+        # Index len(ranges) is the trailing null of _cidrs / _services: "no range" (not an
+        # IPv4 literal, in no range, or a null address).
+        none = len(self.ranges)
+        picks = pc.replace_with_mask(
+            pa.repeat(pa.scalar(none, pa.int64()), len(distinct)),
+            is_v4,
+            pa.array(found, pa.int64()),
+        )
+        index = picks.take(encoded.indices).fill_null(none)
         return pa.table({"service.id": self._services.take(index), "cidr": self._cidrs.take(index)})
 
     def find_one(self, address: str) -> RangeHit | None:
         """The range of one address, or None."""
-        row = self.find([address]).to_pylist()[0]
-        if row["service.id"] is None:
+        # In Python: one address does not pay for Arrow calls. Same test as find()'s.
+        if _QUAD.fullmatch(address) is None:
             return None
-        return RangeHit(service_id=row["service.id"], cidr=row["cidr"])
+        a, b, c, d = address.split(".")
+        i = self._range_of((int(a) << 24) | (int(b) << 16) | (int(c) << 8) | int(d))
+        if i == len(self.ranges):
+            return None
+        cidr, service_id = self.ranges[i]
+        return RangeHit(service_id=service_id, cidr=cidr)
 
 
 def parse_ranges(text: str) -> list[tuple[str, str]]:

@@ -11,12 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
+
+from socialsight.ndarrays import from_numpy, to_numpy
+
+if TYPE_CHECKING:
+    import numpy as np
+
 
 MAX_LINE_CHARS: Final = 32_768
 """Longer lines are rejected as ``too-long``: no appliance writes such records (PAN-OS cuts URLs
@@ -46,19 +51,23 @@ def split_csv(lines: pa.Array, n_fields: int) -> CsvSplit:
     >>> [f.to_pylist() for f in s.fields], s.count.to_pylist(), s.bad.to_pylist()
     ([['a', 'x', None], ['b,c', None, None], ['d', None, None]], [3, 1, 0], [False, False, True])
     """
+    import numpy as np  # when used: detection imports every parser (issue #6)
+
     n = len(lines)
     quotes = pc.count_substring(lines, '"')
     bad = pc.equal(pc.bit_wise_and(quotes, 1), 1)
     unquoted = pc.replace_substring_regex(lines, _QUOTED, "")
     count = pc.add(pc.count_substring(unquoted, ","), 1).cast(pa.int64())
-    count = pc.if_else(bad, 0, count)
-    count_np = count.to_numpy(zero_copy_only=False)
+    # A null line has no count: it fails like a line whose quoting is broken. (The ingest
+    # program's Arrow has no NumPy support, #6: cross through socialsight.ndarrays.)
+    count = pc.if_else(bad, 0, count).fill_null(0)
+    count_np = to_numpy(count)
     positions: list[np.ndarray] = []
     columns: list[list[pa.Array]] = [[] for _ in range(n_fields)]
     failed: list[np.ndarray] = [np.flatnonzero(count_np == 0)]
     for k in np.unique(count_np[count_np > 0]).tolist():
         idx = np.flatnonzero(count_np == k)
-        table, skipped = _read_group(lines.take(pa.array(idx)), int(k))
+        table, skipped = _read_group(lines.take(from_numpy(idx)), int(k))
         if skipped.size:
             failed.append(idx[skipped])
             idx = np.delete(idx, skipped)
@@ -73,18 +82,20 @@ def split_csv(lines: pa.Array, n_fields: int) -> CsvSplit:
         # The common case, every line with the same field count: already in order.
         fields = [parts[0] for parts in columns]
     else:
-        order = pa.array(np.argsort(np.concatenate([*positions, lost]), kind="stable"))
+        order = from_numpy(np.argsort(np.concatenate([*positions, lost]), kind="stable"))
         for i in range(n_fields):
             parts = [*columns[i], pa.nulls(len(lost), pa.string())]
             fields.append(pa.concat_arrays(parts).take(order) if n else pa.array([], pa.string()))
     bad_mask = np.zeros(n, dtype=bool)
     bad_mask[lost] = True
     count_np = np.where(bad_mask, 0, count_np)
-    return CsvSplit(fields=fields, count=pa.array(count_np), bad=pa.array(bad_mask))
+    return CsvSplit(fields=fields, count=from_numpy(count_np), bad=from_numpy(bad_mask))
 
 
 def _read_group(lines: pa.Array, k: int) -> tuple[pa.Table, np.ndarray]:
     """Read lines that all have ``k`` fields; returns the table and the row indices skipped."""
+    import numpy as np  # when used: detection imports every parser (issue #6)
+
     skipped: list[int] = []
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
@@ -129,9 +140,11 @@ def pick_keys(
     """From flattened key/value pairs (``parents[i]`` is the line of pair ``i``, ascending),
     the value of each wanted key per line: the first occurrence in a line wins; null where the
     line has no such key. Keys are compared as integer codes, never as Python strings."""
+    import numpy as np  # when used: detection imports every parser (issue #6)
+
     codes = pc.index_in(keys, value_set=pa.array(list(wanted), pa.string()))
-    code_np = codes.fill_null(-1).to_numpy(zero_copy_only=False)
-    parent_np = parents.to_numpy(zero_copy_only=False)
+    code_np = to_numpy(codes.fill_null(-1))
+    parent_np = to_numpy(parents)
     padded = pa.concat_arrays([values.cast(pa.string()), pa.nulls(1, pa.string())])
     out: dict[str, pa.Array] = {}
     for i, key in enumerate(wanted):
@@ -140,7 +153,7 @@ def pick_keys(
         if rows.size:
             lines, first = np.unique(parent_np[rows], return_index=True)
             take[lines] = rows[first]
-        out[key] = padded.take(pa.array(take))
+        out[key] = padded.take(from_numpy(take))
     return out
 
 

@@ -22,7 +22,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar, Final
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -47,6 +46,7 @@ from socialsight.formats._values import (
     no_match,
 )
 from socialsight.formats.base import LogFormat, ParseResult
+from socialsight.ndarrays import from_numpy, to_numpy
 from socialsight.schema import TIMESTAMP
 
 _MONTH = r"(?P<mon>Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
@@ -164,13 +164,16 @@ def mark_blocked(
     name within :data:`BLOCKING_WINDOW` lines. Vectorised: the lookups and the blocking lines
     are sorted together by (name, line) and each blocking line looks at its predecessor.
     """
+    import numpy as np  # when used: detection imports every parser (issue #6)
+
     nq = len(query_names)
     result = pa.nulls(nq, pa.string())
     if nq == 0 or len(block_names) == 0:
         return result
     names = pa.concat_arrays([query_names.cast(pa.string()), block_names.cast(pa.string())])
-    codes = pc.dictionary_encode(names.fill_null("")).indices.to_numpy(zero_copy_only=False)
-    lines = pa.concat_arrays([query_lines, block_lines]).to_numpy(zero_copy_only=False)
+    # Through socialsight.ndarrays: the ingest program's Arrow has no NumPy support (#6).
+    codes = to_numpy(pc.dictionary_encode(names.fill_null("")).indices)
+    lines = to_numpy(pa.concat_arrays([query_lines, block_lines]).cast(pa.int64()))
     is_query = np.concatenate([np.ones(nq, bool), np.zeros(len(block_names), bool)])
     order = np.lexsort((lines, codes))
     s_codes, s_lines, s_query = codes[order], lines[order], is_query[order]
@@ -182,13 +185,13 @@ def mark_blocked(
     )
     blocked_query = order[:-1][hit]
     blocking = order[1:][hit] - nq
-    kinds = pc.take(block_kinds, pa.array(blocking, pa.int64()))
+    kinds = pc.take(block_kinds, from_numpy(blocking.astype(np.int64)))
     mask = np.zeros(nq, bool)
     mask[blocked_query] = True
     position = np.zeros(nq, np.int64)
     position[blocked_query] = np.arange(len(blocked_query))
-    spread = pc.take(kinds, pa.array(position)) if len(kinds) else result
-    return pc.if_else(pa.array(mask), spread, result)
+    spread = pc.take(kinds, from_numpy(position)) if len(kinds) else result
+    return pc.if_else(from_numpy(mask), spread, result)
 
 
 @dataclass(frozen=True)
@@ -365,9 +368,13 @@ def dns_rcode_for(records: pa.Table) -> pa.Array:
 
 def interleave(first: pa.Array, second: pa.Array, mask: pa.Array) -> list[str]:
     """``first[i]`` and, where ``mask[i]``, ``second[i]`` right after it, as one list."""
+    import numpy as np  # when used: detection imports every parser (issue #6)
+
     n = len(first)
-    keep = np.asarray(mask.fill_null(False).to_numpy(zero_copy_only=False), bool)
+    kept = mask.fill_null(False)
+    keep = to_numpy(kept)
     position = np.concatenate([np.arange(n) * 2, (np.arange(n) * 2 + 1)[keep]])
-    lines = pa.concat_arrays([first, second.filter(pa.array(keep))])
-    ordered: list[str] = pc.take(lines, pa.array(np.argsort(position, kind="stable"))).to_pylist()
+    lines = pa.concat_arrays([first, second.filter(kept)])
+    order = from_numpy(np.argsort(position, kind="stable").astype(np.int64))
+    ordered: list[str] = pc.take(lines, order).to_pylist()
     return ordered

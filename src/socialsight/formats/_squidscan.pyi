@@ -7,6 +7,9 @@ class ScanBuffer:
 
     def __buffer__(self, flags: int, /) -> memoryview: ...
 
+def count_lines(body: Buffer, /) -> int:
+    """The newlines in ``body``, counted without the GIL."""
+
 def scan(body: Buffer, first_line: int, max_chars: int, /) -> dict[str, int | ScanBuffer]:
     """Cut whole Squid native lines (UTF-8, each ending in a newline) into columns.
 

@@ -29,7 +29,6 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any, ClassVar
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -43,6 +42,7 @@ from socialsight.formats._values import (
     port_number,
 )
 from socialsight.formats.base import LogFormat, ParseResult
+from socialsight.ndarrays import from_numpy, to_numpy
 
 _DIRECTIVES = (
     "separator",
@@ -255,6 +255,8 @@ class ZeekLog(LogFormat):
         Header lines update the state kept on this instance; unknown ``#`` lines are rejected
         as ``unknown-header``. Every other non-blank line is one record or one reject.
         """
+        import numpy as np  # when used: detection imports every parser (issue #6)
+
         prep = prepare(lines, first_line, trim=False)
         text, line_no = prep.text, prep.line_no
         too_long = pc.greater(pc.utf8_length(text), MAX_LINE_CHARS)
@@ -271,8 +273,9 @@ class ZeekLog(LogFormat):
             (line_no.filter(too_long), "too-long")
         ]
 
-        # Headers: a loop over the header lines only.
-        header_pos = np.asarray(pc.indices_nonzero(is_header))
+        # Headers: a loop over the header lines only. (NumPy crossings go through
+        # socialsight.ndarrays: the ingest program's Arrow has no NumPy support, #6.)
+        header_pos = to_numpy(pc.indices_nonzero(is_header))
         states = [self._header]
         bad_header_lines: list[int] = []
         bad_header_reasons: list[str] = []
@@ -289,14 +292,14 @@ class ZeekLog(LogFormat):
         )
 
         # TSV records, one pass per distinct header state.
-        tsv_pos = np.asarray(pc.indices_nonzero(is_tsv))
+        tsv_pos = to_numpy(pc.indices_nonzero(is_tsv))
         if len(tsv_pos):
             group = np.searchsorted(header_pos, tsv_pos, side="right")
             distinct: dict[Header, list[int]] = {}
             for g in np.unique(group).tolist():
                 distinct.setdefault(states[g], []).append(g)
             for state, groups in distinct.items():
-                rows = pa.array(tsv_pos[np.isin(group, groups)])
+                rows = from_numpy(tsv_pos[np.isin(group, groups)])
                 pieces.append(self._tsv_piece(text.take(rows), line_no.take(rows), state))
         if pc.any(is_json).as_py():
             pieces.append(self._json_piece(text.filter(is_json), line_no.filter(is_json)))
@@ -371,6 +374,8 @@ class ZeekLog(LogFormat):
         """Raw string columns of JSON lines: DuckDB parses each line once into a struct of the
         keys wanted (numbers and booleans as their JSON text), also under a Metron-style
         ``{"<path>": {...}}`` wrapper."""
+        import numpy as np  # when used: detection imports every parser (issue #6)
+
         if self._con is None:
             import duckdb  # imported when Zeek JSON is read: detection imports this module
 
@@ -380,7 +385,7 @@ class ZeekLog(LogFormat):
         for name in names:
             inner[name] = "VARCHAR[]" if name in self.first_of or name in self.joined else "VARCHAR"
         spec = {**inner, "_path": "VARCHAR", self.path: inner}
-        lines_in = pa.table({"i": pa.array(np.arange(len(text), dtype=np.int64)), "line": text})
+        lines_in = pa.table({"i": from_numpy(np.arange(len(text), dtype=np.int64)), "line": text})
         self._con.register("lines_in", lines_in)
         try:
             # The structure is a literal built from class constants (never log text): as a
@@ -398,9 +403,10 @@ class ZeekLog(LogFormat):
         # Objects come back with their row number; every other line is bad JSON.
         found = out.column("i").combine_chunks()
         position = np.full(len(text), -1, dtype=np.int64)
-        position[found.to_numpy()] = np.arange(len(found))
-        obj = pa.array(position >= 0)
-        doc = pc.take(out.column("s").combine_chunks(), pa.array(position, mask=position < 0))
+        position[to_numpy(found)] = np.arange(len(found))
+        obj = from_numpy(position >= 0)
+        index = pc.if_else(obj, from_numpy(position), pa.scalar(None, pa.int64()))
+        doc = pc.take(out.column("s").combine_chunks(), index)
         wrapper = pc.struct_field(doc, [list(spec).index(self.path)])
         # {"http": {...}} counts when it holds a record (Zeek always logs ts).
         wrapped = pc.struct_field(wrapper, [names.index("ts")]).is_valid()

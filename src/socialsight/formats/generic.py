@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Final
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
@@ -42,6 +41,7 @@ from socialsight.formats._values import (
     split_authority,
 )
 from socialsight.formats.base import LogFormat, ParseResult
+from socialsight.ndarrays import from_numpy
 from socialsight.schema import OUTCOMES, RECORD_SCHEMA, TIMESTAMP
 
 FIELDS: Final = tuple(f.name for f in RECORD_SCHEMA if f.name != "log.line")
@@ -182,6 +182,8 @@ def _csv_field(delimiter: str) -> str:
 def _joined(text: pa.Array) -> pa.Buffer:
     """The lines as one newline-terminated buffer, without a Python string per line: the
     values buffer of ``line + "\\n"`` is exactly that text."""
+    import numpy as np  # when used: detection imports every parser (issue #6)
+
     with_nl = pc.binary_join_element_wise(text, "\n", "")
     if with_nl.type != pa.string():
         with_nl = with_nl.cast(pa.string())
@@ -340,6 +342,8 @@ class Generic(LogFormat):
         return raw, pre
 
     def _json(self, text: pa.Array) -> tuple[dict[str, pa.Array], pa.Array]:
+        import numpy as np  # when used: detection imports every parser (issue #6)
+
         m = self.mapping
         assert m is not None
         if self._con is None:
@@ -349,7 +353,8 @@ class Generic(LogFormat):
         keys = sorted(set(m.fields.values()))
         pointers = [k if k.startswith("/") else "/" + k.replace("~", "~0").replace("/", "~1")
                     for k in keys]  # fmt: skip
-        lines_in = pa.table({"i": pa.array(np.arange(len(text), dtype=np.int64)), "line": text})
+        # Not pa.array(ndarray): the ingest program's Arrow has no NumPy support (#6).
+        lines_in = pa.table({"i": from_numpy(np.arange(len(text), dtype=np.int64)), "line": text})
         self._con.register("lines_in", lines_in)
         try:
             out = self._con.sql(
