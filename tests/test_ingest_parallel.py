@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow.parquet as pq
@@ -14,6 +15,7 @@ import socialsight.ingest as ingest_module
 import socialsight.sources as sources_module
 from socialsight.ingest import Ingestor
 from socialsight.privacy.directory import load_directory
+from socialsight.sources import Chunk
 from socialsight.store.store import BatchWriter
 
 from conftest import SQUID_SAMPLES
@@ -81,10 +83,22 @@ def test_output_is_identical_whatever_the_worker_count(
     log = small_org_log(tmp_path / "access.log")
     directory = load_directory(small_org_directory(tmp_path / "staff.csv"))
     reports = []
+    # With two workers the reader thread scans each chunk (the workers get it scanned); one
+    # worker parses the bytes itself: the other path to the same events.
+    scanned: list[bool] = []
+    process = Ingestor._process
+
+    def recording(self: Ingestor, chunk: Chunk, *args: Any) -> Any:
+        scanned.append(chunk.prescanned is not None)
+        return process(self, chunk, *args)
+
+    monkeypatch.setattr(Ingestor, "_process", recording)
     for data, workers in ((one, 1), (two, 2), (again, 2)):
         ingestor = Ingestor(data, directory, format_name="squid")
         ingestor.workers = workers
         reports.append(ingestor.run([log, *REAL, *HOSTILE]))
+        assert scanned and all(scanned) == (workers == 2) and any(scanned) == (workers == 2)
+        scanned.clear()
     serial, parallel, _ = reports
     assert [(f.lines, f.records, dict(f.rejected)) for f in serial.files] == [
         (f.lines, f.records, dict(f.rejected)) for f in parallel.files

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import secrets
 import time
-import uuid
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -29,6 +29,7 @@ from socialsight.catalog.model import Catalog, load_catalog
 from socialsight.config import KEY_NAME, STORE_NAME, Settings, load_settings
 from socialsight.errors import InputError
 from socialsight.formats.base import LogFormat
+from socialsight.prefetch import reader_scan
 from socialsight.privacy.directory import EMPTY_DIRECTORY, UNKNOWN_UNIT, Directory
 from socialsight.privacy.keys import load_key
 from socialsight.privacy.pseudonyms import Pseudonymiser
@@ -283,7 +284,7 @@ class Ingestor:
             if isinstance(fmt, FileReport):
                 return fmt
             entry = FileEntry(
-                file_id=uuid.uuid4().hex[:16],
+                file_id=secrets.token_hex(8),
                 path=str(path),
                 fingerprint=fingerprint(head),
                 fingerprint_len=len(head),
@@ -379,7 +380,11 @@ class Ingestor:
             validate = not parser.replaces_invalid_utf8
             size = _size(path) - offset if compression == "none" else None
             step = balanced_chunk_bytes(size, self.workers)
-            chunks = read_chunks(path, compression, offset, line + 1, state, step, validate)
+            # The reader thread runs the format's GIL-free pass, as the prefetch does.
+            scan = reader_scan(entry.format) if self.workers > 1 else None
+            chunks = read_chunks(
+                path, compression, offset, line + 1, state, step, validate, prescan=scan
+            )
         planner = _BatchPlanner(self.store, entry.file_id)
         batch_from, batch_line_from = offset, line
         try:

@@ -26,12 +26,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from socialsight.sources import Chunk, ReadState
+    from socialsight.sources import Body, Chunk, Prescan, ReadState
 
 # Chunks held before the ingest claims them: about 6 MB each once scanned (the scan keeps no
 # reference to the body), so ~150 MB at most; enough for the whole start-up on a 1M-line file.
 LIMIT = 24
-# Chunks read ahead of the workers once claimed (the workers then do the scan themselves).
+# Chunks read (and scanned) ahead of the workers once claimed.
 AHEAD = 2
 # The interpreter's switch interval while the program starts (see Prefetch.__init__).
 STARTUP_SWITCH_INTERVAL = 0.001
@@ -54,7 +54,6 @@ class Prefetch:
         self._cond = threading.Condition()
         self._decided = threading.Event()
         self._limit = LIMIT
-        self._scan = True
         self._stopped = False
         self._error: BaseException | None = None
         # While the program starts, its main thread holds the GIL for imports and lets it go
@@ -95,7 +94,6 @@ class Prefetch:
         import importlib
 
         from socialsight.sources import (
-            Body,
             ReadState,
             balanced_chunk_bytes,
             compression_of,
@@ -111,10 +109,9 @@ class Prefetch:
         state = ReadState()
 
         def scan(body: Body, first_line: int) -> tuple[int, object | None]:
-            # The scanner counts the lines too: numpy, which the reader would count with, is
-            # not imported yet when the program starts.
+            # The scanner counts the lines too (no second pass over the chunk).
             with self._cond:
-                wanted = self._scan and not self._stopped
+                wanted = not self._stopped
             scanned = binding.prescan(body, first_line) if wanted else None
             if scanned is None:
                 return count_lines(body), None
@@ -157,7 +154,9 @@ class Prefetch:
             self._decided.wait()
             if self.head is not None and self.head == head and self.state is not None:
                 with self._cond:
-                    self._scan = False
+                    # The scan goes on: the workers get scanned chunks, and the reader reads
+                    # into the same memory map again (on the bench's 10M-line file: 10 % less
+                    # time, 40 % less system time than the workers scanning).
                     self._limit = AHEAD
                     self._cond.notify_all()
                 return self._claimed(), self.state
@@ -193,6 +192,29 @@ class Prefetch:
             self._chunks.clear()
             self._cond.notify_all()
         self._thread.join()
+
+
+def reader_scan(format_name: str) -> Prescan | None:
+    """The GIL-free pass of ``format_name`` (see :data:`PRESCANS`) for a reader thread to run
+    on each chunk it reads, or None for a format without one: the workers then get scanned
+    chunks, and the reader reads the next chunk into the same memory map (the scan keeps no
+    reference to the body)."""
+    module = PRESCANS.get(format_name)
+    if module is None:
+        return None
+    import importlib
+
+    from socialsight.sources import count_lines
+
+    binding = importlib.import_module(module)
+
+    def scan(body: Body, first_line: int) -> tuple[int, object | None]:
+        scanned = binding.prescan(body, first_line)
+        if scanned is None:  # the scanner is not built
+            return count_lines(body), None
+        return scanned["lines"], scanned
+
+    return scan
 
 
 def _same_file(a: Path, b: Path) -> bool:

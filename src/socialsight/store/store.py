@@ -20,8 +20,8 @@ import base64
 import contextlib
 import fcntl
 import os
+import secrets
 import threading
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
@@ -519,7 +519,7 @@ class BatchWriter:
     def __init__(self, store: Store, file_id: str) -> None:
         self.store = store
         self.file_id = file_id
-        self.batch_id = uuid.uuid4().hex[:16]
+        self.batch_id = secrets.token_hex(8)
         self._writers: dict[tuple[str, int], tuple[pq.ParquetWriter, Path, Path]] = {}
         # Parts whose lane is done (finish_lane): closed, synced and in place, not yet listed.
         self._finished: list[Path] = []
