@@ -57,3 +57,24 @@ def small_org_directory(path: Path) -> Path:
     rows = ["user,unit"] + [f"{u},Communications" for u in COMMS] + [f"{u},Legal" for u in LEGAL]
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     return path
+
+
+ARROW_WITHOUT_NUMPY = """
+import sys
+from socialsight.ingest_command import _NoNumpy, _import_arrow_without_numpy
+
+_import_arrow_without_numpy()  # as the ingest program does
+import pyarrow as pa
+
+_hidden = _NoNumpy()  # (to_numpy() would import NumPy before it fails)
+sys.meta_path.insert(0, _hidden)
+try:
+    pa.array([1]).to_numpy()
+except ImportError:
+    pass
+else:
+    raise SystemExit("pyarrow has NumPy support: the test would prove nothing")
+sys.meta_path.remove(_hidden)
+"""
+"""The start of a subprocess whose Arrow has no NumPy support, as in the ingest program
+(NumPy may still be imported; add ``sys.meta_path.insert(0, _NoNumpy())`` to forbid it)."""

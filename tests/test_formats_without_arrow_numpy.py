@@ -25,6 +25,7 @@ from socialsight import formats
 from socialsight.formats.base import ParseResult
 
 from conftest import SHARED_DATA
+from factories import ARROW_WITHOUT_NUMPY
 from other_samples import read_lines
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -96,26 +97,12 @@ def render(name: str, result: ParseResult) -> Any:
 
 # Run in the subprocess: hide NumPy while Arrow loads, check that Arrow really lacks NumPy
 # support, let NumPy be imported again, then parse every case (given as JSON on stdin).
-CHILD = """
-import importlib.abc, json, sys
+CHILD = (
+    ARROW_WITHOUT_NUMPY
+    + """
+import json
 
-class HideNumpy(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path=None, target=None):
-        if name == "numpy" or name.startswith("numpy."):
-            raise ModuleNotFoundError(f"No module named {name!r} (hidden)")
-        return None
-
-finder = HideNumpy()
-sys.meta_path.insert(0, finder)
-import pyarrow as pa
 import pyarrow.compute as pc
-try:
-    pa.array([1]).to_numpy()
-except ImportError:
-    pass
-else:
-    raise SystemExit("pyarrow has NumPy support: the test would prove nothing")
-sys.meta_path.remove(finder)
 
 sys.path.insert(0, sys.argv[1])
 from test_formats_without_arrow_numpy import parse, render
@@ -132,6 +119,7 @@ else:
     raise SystemExit("Arrow gained NumPy support once NumPy was imported: nothing was tested")
 json.dump(out, sys.stdout)
 """
+)
 
 
 def test_every_format_parses_the_same_without_arrow_numpy() -> None:

@@ -17,6 +17,8 @@ import pytest
 from socialsight.catalog import Matcher, load_catalog
 from socialsight.catalog.ipranges import IpRanges, bundled_ranges, parse_ranges
 
+from factories import ARROW_WITHOUT_NUMPY
+
 ROOT = Path(__file__).resolve().parents[1]
 NDPI = ROOT.parent / "shared" / "data" / "ndpi" / "ipv4_networks.tsv"
 BUNDLED = ROOT / "src" / "socialsight" / "catalog" / "data" / "ip_ranges.tsv"
@@ -243,23 +245,12 @@ def test_repeats_nulls_and_chunks_map_back_to_their_rows() -> None:
 
 # Run in a subprocess whose NumPy cannot be imported at all, as the ingest program's Arrow
 # has no NumPy support (issue #6): the bundled ranges must load and answer there.
-WITHOUT_NUMPY = """
-import json, sys
+WITHOUT_NUMPY = (
+    ARROW_WITHOUT_NUMPY
+    + """
+import json
 
-class HideNumpy:
-    def find_spec(self, name, path=None, target=None):
-        if name.partition(".")[0] == "numpy":
-            raise ModuleNotFoundError(f"No module named {name!r} (hidden)", name=name)
-        return None
-
-sys.meta_path.insert(0, HideNumpy())
-import pyarrow as pa
-try:
-    pa.array([1]).to_numpy()
-except ImportError:
-    pass
-else:
-    raise SystemExit("pyarrow has NumPy support: the test would prove nothing")
+sys.meta_path.insert(0, _NoNumpy())  # NumPy cannot be imported at all
 from socialsight.catalog.ipranges import bundled_ranges
 
 addresses = json.load(sys.stdin)
@@ -272,6 +263,7 @@ json.dump({
     "numpy": "numpy" in sys.modules,
 }, sys.stdout)
 """
+)
 
 
 def test_bundled_ranges_work_where_numpy_cannot_be_imported() -> None:

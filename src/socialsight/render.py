@@ -73,7 +73,8 @@ def human_bytes(value: int | None) -> Text:
     return Text(str(value))  # pragma: no cover
 
 
-def _json_default(value: Any) -> Any:
+def json_default(value: Any) -> Any:
+    """What ``json.dumps`` makes of dates, times and paths (``default=``)."""
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, Path):
@@ -82,7 +83,7 @@ def _json_default(value: Any) -> Any:
 
 
 def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, default=_json_default, indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.write(json.dumps(data, default=json_default, indent=2, ensure_ascii=False) + "\n")
 
 
 def table(title: str, columns: Sequence[str], rows: list[list[Text]], caption: str = "") -> None:

@@ -23,10 +23,10 @@ from __future__ import annotations
 import json
 import math
 import sys
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from socialsight.render import json_default
 from socialsight.report.files import write_text_atomic
 from socialsight.report.model import SECTIONS, Report
 
@@ -60,20 +60,12 @@ def _finite(value: Any) -> Any:
     return value
 
 
-def _default(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"cannot encode {type(value).__name__}")
-
-
 def report_json(report: Report) -> str:
     """The document as indented JSON text (UTF-8, non-ASCII kept as is)."""
     return (
         json.dumps(
             _finite(report_document(report)),
-            default=_default,
+            default=json_default,
             indent=2,
             ensure_ascii=False,
             allow_nan=False,
