@@ -61,12 +61,12 @@ def small_org_directory(path: Path) -> Path:
 
 ARROW_WITHOUT_NUMPY = """
 import sys
-from socialsight.ingest_command import _NoNumpy, _import_arrow_without_numpy
+from socialsight.ingest_command import HiddenPackage, _import_arrow_without_numpy
 
 _import_arrow_without_numpy()  # as the ingest program does
 import pyarrow as pa
 
-_hidden = _NoNumpy()  # (to_numpy() would import NumPy before it fails)
+_hidden = HiddenPackage("numpy", "is hidden")  # (to_numpy() would import it, then fail)
 sys.meta_path.insert(0, _hidden)
 try:
     pa.array([1]).to_numpy()
@@ -77,4 +77,4 @@ else:
 sys.meta_path.remove(_hidden)
 """
 """The start of a subprocess whose Arrow has no NumPy support, as in the ingest program
-(NumPy may still be imported; add ``sys.meta_path.insert(0, _NoNumpy())`` to forbid it)."""
+(NumPy may still be imported; add ``sys.meta_path.insert(0, _hidden)`` to forbid it)."""

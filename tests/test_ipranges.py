@@ -250,7 +250,7 @@ WITHOUT_NUMPY = (
     + """
 import json
 
-sys.meta_path.insert(0, _NoNumpy())  # NumPy cannot be imported at all
+sys.meta_path.insert(0, _hidden)  # NumPy cannot be imported at all
 from socialsight.catalog.ipranges import bundled_ranges
 
 addresses = json.load(sys.stdin)

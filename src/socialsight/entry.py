@@ -17,7 +17,6 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 INGEST_VALUE_OPTIONS = frozenset({"--data", "--directory", "--format", "--mapping"})
 """The options of ``socialsight ingest`` that take a value (tests/test_entry.py checks these
@@ -152,15 +151,7 @@ def _without_pandas() -> None:
     (issue #6). Only the program's ``ingest`` does this, never an in-process call, so a
     process that may need pandas later is not affected.
     """
+    from socialsight.ingest_command import HiddenPackage
+
     if "pandas" not in sys.modules:
-        sys.meta_path.insert(0, _NoPandas())
-
-
-class _NoPandas:
-    """An import finder (a ``sys.meta_path`` entry) that makes ``import pandas`` fail as if
-    it were not installed. Not derived from ``importlib.abc.MetaPathFinder``: importing that
-    module loads ``importlib.resources`` and more, tens of milliseconds of every ingest."""
-
-    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> None:
-        if fullname.partition(".")[0] == "pandas":
-            raise ModuleNotFoundError("pandas is kept out of ingest", name=fullname)
+        sys.meta_path.insert(0, HiddenPackage("pandas", "is kept out of ingest"))

@@ -191,7 +191,7 @@ def _import_arrow_without_numpy() -> None:
     hidden while they are, then importable again (by those parsers)."""
     if "pyarrow" in sys.modules or "numpy" in sys.modules:
         return
-    hidden = _NoNumpy()
+    hidden = HiddenPackage("numpy", "is hidden from Arrow")
     sys.meta_path.insert(0, hidden)
     try:
         import pyarrow.compute  # noqa: F401
@@ -199,9 +199,15 @@ def _import_arrow_without_numpy() -> None:
         sys.meta_path.remove(hidden)
 
 
-class _NoNumpy:
-    """An import finder that makes ``import numpy`` fail as if NumPy were not installed."""
+class HiddenPackage:
+    """An import finder (a ``sys.meta_path`` entry) that makes the import of ``package`` fail
+    as if it were not installed. Not derived from ``importlib.abc.MetaPathFinder``: importing
+    that module loads ``importlib.resources`` and more, tens of milliseconds of every ingest."""
+
+    def __init__(self, package: str, why: str) -> None:
+        self.package = package
+        self.why = why
 
     def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> None:
-        if fullname.partition(".")[0] == "numpy":
-            raise ModuleNotFoundError("numpy is hidden from Arrow", name=fullname)
+        if fullname.partition(".")[0] == self.package:
+            raise ModuleNotFoundError(f"{self.package} {self.why}", name=fullname)

@@ -107,22 +107,22 @@ class Prefetch:
         binding = importlib.import_module(PRESCANS[self.format_name])
         head = head_bytes(self.path, "none")
         state = ReadState()
+        scan_chunk = reader_scan(self.format_name)
+        assert scan_chunk is not None  # a format of PRESCANS
 
         def scan(body: Body, first_line: int) -> tuple[int, object | None]:
-            # The scanner counts the lines too (no second pass over the chunk).
             with self._cond:
-                wanted = not self._stopped
-            scanned = binding.prescan(body, first_line) if wanted else None
-            if scanned is None:
-                return count_lines(body), None
-            if self.head is None:
+                if self._stopped:
+                    return count_lines(body), None
+            count, scanned = scan_chunk(body, first_line)
+            if scanned is not None and self.head is None:
                 # Not worth going on with a file mostly of another format (the ledger and
                 # the format detection decide later anyway).
                 if not binding.plausible(scanned):
-                    return count_lines(body), None
+                    return count, None
                 self.head, self.state = head, state
                 self._decided.set()
-            return scanned["lines"], scanned
+            return count, scanned
 
         # Every prefetched format replaces invalid UTF-8 itself (tests/test_prefetch.py).
         # Cut as the ingest would cut the file now (the same batches in the ledger).
