@@ -874,6 +874,23 @@ static ALWAYS_INLINE int add_value(Dict *d, size_t row, const unsigned char *p, 
 #define FIELD(f) tpos[2 * (f)]
 #define FIELD_LEN(f) ((size_t)(tpos[2 * (f) + 1] - tpos[2 * (f)]))
 
+/* A number field parsed by parse_number, as row `row` of its column: the value, or null
+ * (counted) and, when the field holds something that is not a number, flagged bad (counted). */
+static inline void put_number(int state, int64_t value, size_t row, int64_t *column,
+                              unsigned char *valid, unsigned char *bad, int64_t *nulls,
+                              int64_t *bad_rows) {
+    column[row] = value;
+    if (state == NUM_VALUE) {
+        bit_set(valid, row);
+        return;
+    }
+    (*nulls)++;
+    if (state == NUM_BAD) {
+        bit_set(bad, row);
+        (*bad_rows)++;
+    }
+}
+
 /* The columns of a complete line (field boundaries in tpos), as row `row`; 0 when memory ran
  * out. */
 static ALWAYS_INLINE int add_row(Scan *s, size_t row, int64_t line,
@@ -894,28 +911,12 @@ static ALWAYS_INLINE int add_row(Scan *s, size_t row, int64_t line,
     s->time[row] = value;
     value = 0;
     int state = parse_number(FIELD(F_ELAPSED), FIELD_LEN(F_ELAPSED), end, 1, 15, &value);
-    if (state == NUM_VALUE) {
-        bit_set(s->elapsed_valid, row);
-    } else {
-        s->elapsed_nulls++;
-        if (state == NUM_BAD) {
-            bit_set(s->elapsed_bad, row);
-            s->elapsed_bad_rows++;
-        }
-    }
-    s->elapsed[row] = value;
+    put_number(state, value, row, s->elapsed, s->elapsed_valid, s->elapsed_bad, &s->elapsed_nulls,
+               &s->elapsed_bad_rows);
     value = 0;
     state = parse_number(FIELD(F_BYTES), FIELD_LEN(F_BYTES), end, 0, 18, &value);
-    if (state == NUM_VALUE) {
-        bit_set(s->bytes_valid, row);
-    } else {
-        s->bytes_nulls++;
-        if (state == NUM_BAD) {
-            bit_set(s->bytes_bad, row);
-            s->bytes_bad_rows++;
-        }
-    }
-    s->bytes[row] = value;
+    put_number(state, value, row, s->bytes, s->bytes_valid, s->bytes_bad, &s->bytes_nulls,
+               &s->bytes_bad_rows);
 
     const unsigned char *url = FIELD(F_URL);
     size_t url_len = FIELD_LEN(F_URL);
