@@ -78,3 +78,22 @@ sys.meta_path.remove(_hidden)
 """
 """The start of a subprocess whose Arrow has no NumPy support, as in the ingest program
 (NumPy may still be imported; add ``sys.meta_path.insert(0, _hidden)`` to forbid it)."""
+
+
+def ending_with(report: str, run: str = "from socialsight.entry import console; console()") -> str:
+    """A program that runs ``run`` (the console, by default) with its arguments and prints
+    ``report`` (the arguments of a ``print``) on stderr as the process ends: the console ends
+    an ingest with ``os._exit`` (no teardown, so no ``finally`` or ``atexit`` of the program
+    runs), which the program wraps, flushing what was printed first."""
+    return (
+        "import os, sys\n"
+        "sys.argv = ['socialsight', *sys.argv[1:]]\n"
+        "_exit = os._exit\n"
+        "def _report(code):\n"
+        "    sys.stdout.flush()\n"
+        f"    print({report}, file=sys.stderr)\n"
+        "    sys.stderr.flush()\n"
+        "    _exit(code)\n"
+        "os._exit = _report\n"
+        f"{run}\n"
+    )

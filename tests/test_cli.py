@@ -14,7 +14,7 @@ from pathlib import Path
 from socialsight.store.store import Store
 
 from conftest import CliResult
-from factories import small_org_directory, small_org_log
+from factories import ending_with, small_org_directory, small_org_log
 
 Cli = Callable[..., CliResult]
 
@@ -182,7 +182,7 @@ def test_ingest_as_a_program_stores_the_same_events_without_pandas(
     log = small_org_log(tmp_path / "access.log")
     staff = small_org_directory(tmp_path / "staff.csv")
     exe = Path(sys.executable).with_name("socialsight")
-    program = _ending_with(
+    program = ending_with(
         "'pandas' in sys.modules and sys.modules['pandas'] is not None",
         run="import runpy; runpy.run_module('socialsight', run_name='__main__')",
     ).splitlines()
@@ -314,7 +314,7 @@ def test_the_console_runs_ingest_alone_with_the_same_help_and_errors(tmp_path: P
 def test_an_ingest_with_json_imports_neither_rich_nor_the_other_commands(tmp_path: Path) -> None:
     """Start-up (issue #6): the ingest command alone needs no Rich (nothing drawn) and none of
     the other command modules."""
-    program = _ending_with(
+    program = ending_with(
         "sorted(m for m in sys.modules if m.split('.')[0] == 'rich'"
         " or m.startswith('socialsight.commands.'))"
     )
@@ -346,7 +346,7 @@ def test_an_ingest_imports_duckdb_s_extension_not_its_package(tmp_path: Path) ->
 
     assert _duckdb.Error is duckdb.Error
     assert _duckdb.DuckDBPyConnection is duckdb.DuckDBPyConnection
-    program = _ending_with("'duckdb' in sys.modules, '_duckdb' in sys.modules")
+    program = ending_with("'duckdb' in sys.modules, '_duckdb' in sys.modules")
     log = small_org_log(tmp_path / "access.log")
     log.write_text(log.read_text() + "garbage\n")
     done = _ingest_program(program, tmp_path / "data", log)
@@ -364,20 +364,3 @@ def _run_cli(*args: str) -> tuple[int, str, str]:
         [sys.executable, "-m", "socialsight", *args], capture_output=True, text=True, check=False
     )
     return done.returncode, done.stdout, done.stderr
-
-
-def _ending_with(report: str, run: str = "from socialsight.entry import console; console()") -> str:
-    """A program that runs the console with its arguments and prints ``report`` on stderr as
-    the process ends: the console ends an ingest with ``os._exit`` (no teardown, so no
-    ``finally`` or ``atexit`` of the program runs), which the program wraps."""
-    return (
-        "import os, sys\n"
-        "sys.argv = ['socialsight', *sys.argv[1:]]\n"
-        "_exit = os._exit\n"
-        "def _report(code):\n"
-        f"    print({report}, file=sys.stderr)\n"
-        "    sys.stderr.flush()\n"
-        "    _exit(code)\n"
-        "os._exit = _report\n"
-        f"{run}\n"
-    )

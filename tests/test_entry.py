@@ -21,27 +21,17 @@ from socialsight.cli import app
 from socialsight.entry import IngestArguments
 from socialsight.store.store import Store
 
-from factories import small_org_directory, small_org_log
+from factories import ending_with, small_org_directory, small_org_log
 
 # The entry point as the console script runs it, and the Typer application alone; both print,
 # as the process ends, which of Typer and pyarrow it had imported.
-_PROGRAM = """\
-import os, sys
-sys.argv = ['socialsight', *sys.argv[1:]]
-_exit = os._exit
-def _report(code):
-    sys.stdout.flush()
-    print('imported:', 'typer' in sys.modules, 'pyarrow' in sys.modules, file=sys.stderr)
-    sys.stderr.flush()
-    _exit(code)
-os._exit = _report
-{run}
-"""
-_ENTRY = _PROGRAM.format(run="from socialsight.entry import console; console()")
-_TYPER = _PROGRAM.format(
+_IMPORTED = "'imported:', 'typer' in sys.modules, 'pyarrow' in sys.modules"
+_ENTRY = ending_with(_IMPORTED)
+_TYPER = ending_with(
+    _IMPORTED,
     run="from socialsight.cli import main\ntry:\n    main(sys.argv[1:])\n"
     "except SystemExit as done:\n    os._exit(done.code if isinstance(done.code, int) else 1)\n"
-    "os._exit(0)"
+    "os._exit(0)",
 )
 
 
@@ -174,8 +164,7 @@ def test_the_program_starts_reading_before_arrow_is_imported(tmp_path: Path) -> 
     data = tmp_path / "data"
     init = [sys.executable, "-m", "socialsight", "init", "--data", str(data)]
     assert subprocess.run(init, capture_output=True, check=False).returncode == 0
-    program = (
-        "import os, sys\n"
+    spying = (
         "import socialsight.prefetch as p\n"
         "seen = []\n"
         "init = p.Prefetch.__init__\n"
@@ -184,16 +173,11 @@ def test_the_program_starts_reading_before_arrow_is_imported(tmp_path: Path) -> 
         "    init(self, *a, **k)\n"
         "    seen.append(self)\n"
         "p.Prefetch.__init__ = spy\n"
-        "_exit = os._exit\n"
-        "def report(code):\n"
-        "    print(seen[0], len(seen), seen[1]._stopped, seen[1].head is not None,\n"
-        "          file=sys.stderr)\n"
-        "    sys.stderr.flush()\n"
-        "    _exit(code)\n"
-        "os._exit = report\n"
-        "sys.argv = ['socialsight', *sys.argv[1:]]\n"
         "from socialsight.entry import console\n"
         "console()\n"
+    )
+    program = ending_with(
+        "seen[0], len(seen), seen[1]._stopped, seen[1].head is not None", run=spying
     )
     done = subprocess.run(
         [sys.executable, "-c", program, "ingest", "--data", str(data), "--json", str(log)],
@@ -207,12 +191,9 @@ def test_the_program_starts_reading_before_arrow_is_imported(tmp_path: Path) -> 
 GOLDEN = Path(__file__).parent / "golden"
 # The entry point, reporting as the process ends whether NumPy was imported and whether
 # Arrow has its NumPy support.
-_ENTRY_NUMPY = _ENTRY.replace(
-    "print('imported:', 'typer' in sys.modules, 'pyarrow' in sys.modules, file=sys.stderr)",
-    "print('typer' * ('typer' in sys.modules), file=sys.stderr)\n"
-    "    lib = sys.modules['pyarrow.lib']\n"
-    "    print(f\"numpy: {'numpy' in sys.modules}, in Arrow: {lib.np is not None}\","
-    " file=sys.stderr)",
+_ENTRY_NUMPY = ending_with(
+    "f\"typer: {'typer' in sys.modules}, numpy: {'numpy' in sys.modules},"
+    " in Arrow: {sys.modules['pyarrow.lib'].np is not None}\""
 )
 
 
@@ -249,8 +230,9 @@ def test_every_format_ingests_the_same_through_the_program(tmp_path: Path) -> No
                 # Arrow really had no NumPy support (the test cannot pass vacuously), and
                 # Typer was not imported; a Squid ingest imports no NumPy at all.
                 numpy = "False" if name.startswith("squid") else "*"
-                assert fnmatch.fnmatch(imported, f"numpy: {numpy}, in Arrow: False"), name
-                assert "typer" not in done.stderr, name
+                assert fnmatch.fnmatch(
+                    imported, f"typer: False, numpy: {numpy}, in Arrow: False"
+                ), name
             else:
                 try:
                     main(args)
