@@ -69,5 +69,10 @@ def drop_early() -> None:
         left = list(_early.values())
         _early.clear()
     for future in left:
-        with contextlib.suppress(BaseException):  # one that failed to open: nothing to close
-            future.result().close()
+        close(future)
+
+
+def close(opening: Opening) -> None:
+    """Close the connection once opened (one that failed to open leaves nothing to close)."""
+    with contextlib.suppress(BaseException):
+        opening.result().close()

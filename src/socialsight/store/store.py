@@ -36,7 +36,7 @@ import pyarrow.parquet as pq
 
 from socialsight.errors import SocialsightError
 from socialsight.schema import EVENT_SCHEMA
-from socialsight.store import database
+from socialsight.store import database, opening
 from socialsight.store.duck import duckdb
 from socialsight.store.opening import DB_NAME, open_ahead, take_early
 
@@ -224,8 +224,7 @@ class Store:
         """Close the connection :meth:`connect_ahead` opened, if no call used it."""
         ahead, self._ahead = self._ahead, None
         if ahead is not None:
-            with contextlib.suppress(BaseException):
-                ahead.result().close()
+            opening.close(ahead)
 
     @contextmanager
     def burst(self) -> Iterator[None]:
