@@ -70,12 +70,17 @@ def _networks(cidrs: Sequence[str]) -> tuple[list[str], list[int], list[int]]:
             starts[i], prefix[i], names[i] = int(net.network_address), net.prefixlen, str(net)
             continue
         a, b, c, d, n = map(int, plain.groups())
-        value = (a << 24) | (b << 16) | (c << 8) | d
+        value = _address(a, b, c, d)
         start = value >> (32 - n) << (32 - n)
         starts[i], prefix[i] = start, n
         if start != value:
             names[i] = f"{_dotted(start)}/{n}"
     return names, starts, prefix
+
+
+def _address(a: int, b: int, c: int, d: int) -> int:
+    """The IPv4 address ``a.b.c.d`` as an integer."""
+    return (a << 24) | (b << 16) | (c << 8) | d
 
 
 def _dotted(value: int) -> str:
@@ -160,7 +165,7 @@ class IpRanges:
         octets = pc.list_flatten(pc.split_pattern(distinct.filter(is_v4), ".")).cast(pa.int64())
         quads = iter(octets.to_pylist())
         found = [
-            self._range_of((a << 24) | (b << 16) | (c << 8) | d)
+            self._range_of(_address(a, b, c, d))
             for a, b, c, d in zip(quads, quads, quads, quads, strict=True)
         ]
         # Index len(ranges) is the trailing null of _cidrs / _services: "no range" (not an
@@ -179,8 +184,7 @@ class IpRanges:
         # In Python: one address does not pay for Arrow calls. Same test as find()'s.
         if _QUAD.fullmatch(address) is None:
             return None
-        a, b, c, d = address.split(".")
-        i = self._range_of((int(a) << 24) | (int(b) << 16) | (int(c) << 8) | int(d))
+        i = self._range_of(_address(*map(int, address.split("."))))
         if i == len(self.ranges):
             return None
         cidr, service_id = self.ranges[i]
